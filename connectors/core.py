@@ -1,0 +1,62 @@
+"""Core actions: log, set, sleep, fail."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from orchestrator.actions import action
+from orchestrator.durations import parse_duration
+from orchestrator.errors import BusinessError
+
+
+class LogArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: Any
+    level: str = "INFO"
+
+
+@action("log", args=LogArgs, scalar="message")
+def log(ctx, args: LogArgs) -> str:
+    """Write a line to the run's log. `log: "Invoice {{ item.number }} read"`"""
+    text = str(args.message)
+    ctx.log.log(args.level.upper(), text)
+    return text
+
+
+@action("set")
+def set_(ctx, args: Any) -> dict[str, Any]:
+    """Name values for later steps: `set: {total: "{{ item.amount * 1.1 }}"}` then `{{ total }}`."""
+    if not isinstance(args, dict):
+        raise BusinessError("set: give a mapping of names to values, e.g. `set: {total: 10}`")
+    ctx.vars.update(args)
+    return args
+
+
+class SleepArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    duration: Any
+
+
+@action("sleep", args=SleepArgs, scalar="duration")
+def sleep(ctx, args: SleepArgs) -> float:
+    """Wait: `sleep: 2s`."""
+    try:
+        seconds = parse_duration(args.duration)
+    except ValueError as exc:
+        raise BusinessError(f"sleep: {exc}") from None
+    time.sleep(seconds)
+    return seconds
+
+
+class FailArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: Any = "failed by the robot"
+
+
+@action("fail", args=FailArgs, scalar="message")
+def fail(ctx, args: FailArgs) -> None:
+    """Fail the item as a business failure (bad data; never retried): `fail: "No PO number"`."""
+    raise BusinessError(str(args.message))

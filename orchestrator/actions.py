@@ -1,0 +1,87 @@
+"""The step registry: every action a robot can use, by name, in one dict.
+
+A connector module declares its actions with `@action(...)`; `connectors.MODULES` lists the modules,
+so a new connector adds its actions in one place. Connector modules import their heavy libraries
+inside the action functions, so that listing actions stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from orchestrator.errors import BusinessError
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    func: Callable[..., Any]
+    args: type[BaseModel] | None
+    scalar: str | None
+    effect: bool
+    doc: str
+
+    def bind(self, raw: Any) -> Any:
+        """The rendered argument as the action's model (a scalar fills the `scalar` field)."""
+        if self.args is None:
+            return raw
+        if not isinstance(raw, dict) or (self.scalar and self.scalar not in self.args.model_fields):
+            raw = {self.scalar: raw} if self.scalar else raw
+        elif self.scalar and not (set(raw) & set(self.args.model_fields)):
+            raw = {self.scalar: raw}
+        try:
+            return self.args.model_validate(raw if raw is not None else {})
+        except ValidationError as exc:
+            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'argument'}: {e['msg']}" for e in exc.errors())
+            raise BusinessError(f"{self.name}: {detail}") from None
+
+    def arg_names(self) -> list[str]:
+        return list(self.args.model_fields) if self.args else []
+
+
+_declared: list[Action] = []
+
+
+def action(name: str, *, args: type[BaseModel] | None = None, scalar: str | None = None,
+           effect: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `func(ctx, args)` as the step action `name`.
+
+    `args` is a pydantic model of the argument mapping; `scalar` names the field a plain scalar
+    argument fills (`log: hello` -> message=hello); `effect` marks an action that changes an outside
+    system, so that it is not repeated for an item that already passed it.
+    """
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        _declared.append(Action(name, func, args, scalar, effect, (func.__doc__ or "").strip()))
+        return func
+
+    return register
+
+
+_registry: dict[str, Action] | None = None
+
+
+def registry() -> dict[str, Action]:
+    global _registry
+    if _registry is None:
+        from connectors import MODULES
+
+        for module in MODULES.values():
+            importlib.import_module(module)
+        _registry = {a.name: a for a in _declared}
+    return _registry
+
+
+def get(name: str) -> Action:
+    return registry()[name]
+
+
+def suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

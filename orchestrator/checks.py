@@ -1,0 +1,118 @@
+"""Checks beyond the schema: known actions and their arguments, expressions, inputs, secrets, step ids."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orchestrator import actions, expressions
+from orchestrator.errors import Problem
+
+if TYPE_CHECKING:
+    from orchestrator.loader import LoadedProject
+    from orchestrator.spec import Robot, Step
+
+# Names an expression may use at its root besides the robot's own `set:` variables.
+CONTEXT_ROOTS = {"inputs", "item", "index", "key", "steps", "secrets", "run", "project", "vars", "error"}
+
+
+def check_project(project: LoadedProject) -> list[Problem]:
+    problems: list[Problem] = []
+    try:
+        ZoneInfo(project.spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        src = project.sources["robots.yaml"]
+        problems.append(src.problem(("timezone",), f"unknown time zone {project.spec.timezone!r}: "
+                                    "use an IANA name such as Europe/Paris or Asia/Seoul"))
+    for name, robot in project.spec.robots.items():
+        problems.extend(_check_robot(project, name, robot))
+    for name, schedule in project.spec.schedules.items():
+        if schedule.robot not in project.spec.robots:
+            hint = actions.suggest(schedule.robot, list(project.spec.robots))
+            problems.append(project.problem("schedules", name, ("robot",),
+                                            f"schedule {name!r} names unknown robot {schedule.robot!r}{hint}"))
+    try:
+        from orchestrator.scheduling.checks import check_schedules
+    except ImportError:
+        pass
+    else:
+        problems.extend(check_schedules(project))
+    return problems
+
+
+def _check_robot(project: LoadedProject, name: str, robot: Robot) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def report(path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
+        problems.append(project.problem("robots", name, path, message, key=key))
+
+    def check_value(path: tuple[Any, ...], value: Any, step_ids: set[str]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                check_value(path + (k,), v, step_ids)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                check_value(path + (i,), v, step_ids)
+        elif expressions.is_template(value):
+            error = expressions.check_syntax(value)
+            if error:
+                report(path, error)
+                return
+            for root, attr in expressions.references(value):
+                if root == "inputs" and attr not in robot.inputs:
+                    hint = actions.suggest(attr, list(robot.inputs))
+                    report(path, f"input {attr!r} is not declared{hint}: add it under `inputs:` of robot {name!r}")
+                elif root == "secrets" and attr not in robot.secrets:
+                    report(path, f"secret {attr!r} is not declared: add it to `secrets:` of robot {name!r}")
+                elif root == "steps" and attr not in step_ids:
+                    hint = actions.suggest(attr, sorted(step_ids))
+                    report(path, f"no earlier step has id {attr!r}{hint}")
+
+    registry = actions.registry()
+    for section in ("steps", "on_failure"):
+        seen: set[str] = set()
+        for i, step in enumerate(getattr(robot, section)):
+            base = (section, i)
+            _check_step(step, base, registry, report)
+            if step.when is not None:
+                check_value(base + ("if",), step.when if isinstance(step.when, str) else "", seen)
+            check_value(base + (step.action,), step.args, seen)
+            if step.id:
+                if step.id in seen:
+                    report(base + ("id",), f"step id {step.id!r} is used twice in {section}: ids must be unique")
+                seen.add(step.id)
+    check_value(("items",), robot.items, set())
+    if robot.item_key:
+        check_value(("item_key",), robot.item_key, set())
+    for input_name, spec in robot.inputs.items():
+        if spec.required and spec.default is not None:
+            report(("inputs", input_name), f"input {input_name!r} is required and has a default: keep one")
+    return problems
+
+
+def _check_step(step: Step, base: tuple[Any, ...], registry: dict[str, actions.Action], report: Any) -> None:
+    if step.action not in registry:
+        hint = actions.suggest(step.action, list(registry))
+        report(base + (step.action,), f"unknown action {step.action!r}{hint}; `retake actions` lists them all",
+               key=True)
+        return
+    spec = registry[step.action]
+    if spec.args is None or not isinstance(step.args, dict):
+        if spec.args is not None and step.args is None and not spec.scalar:
+            _missing(spec, {}, base + (step.action,), report)
+        return
+    names = spec.arg_names()
+    if spec.scalar and not set(step.args) & set(names):
+        return  # a mapping given as the scalar value (e.g. log: {a: 1})
+    for key in step.args:
+        if key not in names:
+            report(base + (step.action, key), f"{step.action} has no argument {key!r}"
+                   f"{actions.suggest(str(key), names)}; it takes: {', '.join(names)}", key=True)
+    _missing(spec, step.args, base + (step.action,), report)
+
+
+def _missing(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:
+    assert spec.args is not None
+    for field_name, info in spec.args.model_fields.items():
+        if info.is_required() and field_name not in args and (info.alias or field_name) not in args:
+            report(path, f"{spec.name} needs argument {field_name!r}")

@@ -1,0 +1,69 @@
+"""What every command shares: the --project option, loading with clear errors, exit codes, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+ProjectOption = typer.Option(None, "--project", "-p", help="Project folder (default: nearest robots.yaml above).")
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    print(f"retake: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def load(project: str | None):  # noqa: ANN201
+    """The validated project, or every problem on stderr (FILE:LINE:COL: message) and exit 2."""
+    from orchestrator.errors import ConfigError
+    from orchestrator.loader import load_project
+
+    try:
+        return load_project(project)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        count = len(exc.problems)
+        print(f"retake: {count} problem{'s' if count != 1 else ''} found; nothing was run", file=sys.stderr)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def dump_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def console():  # noqa: ANN201
+    from rich.console import Console
+
+    return Console()
+
+
+def ledger(loaded):  # noqa: ANN001, ANN201
+    from orchestrator import projects
+
+    return projects.ledger_for(loaded)
+
+
+def run_record(run: dict[str, Any]) -> dict[str, Any]:
+    """The public shape of a run (`retake run --json`, `retake runs --json`)."""
+    return {
+        "run_id": run["id"],
+        "robot": run["robot"],
+        "status": run["status"],
+        "trigger": run["trigger"],
+        "inputs": run["inputs"],
+        "parent_run_id": run["parent_run_id"],
+        "items": {"total": run["items_total"], "succeeded": run["items_succeeded"],
+                  "failed": run["items_failed"], "cancelled": run["items_cancelled"]},
+        "queued_at": run["queued_at"],
+        "started_at": run["started_at"],
+        "finished_at": run["finished_at"],
+        "duration_s": round(run["duration_s"], 3) if run["duration_s"] is not None else None,
+        "error": run["error"],
+    }

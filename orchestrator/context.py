@@ -1,0 +1,149 @@
+"""What a step sees: the run's session (resources, secrets, folders) and the item at hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from orchestrator.errors import BusinessError
+
+if TYPE_CHECKING:
+    from orchestrator.loader import LoadedProject
+    from orchestrator.spec import Robot, Step
+
+
+class RunSession:
+    """One run as one worker process sees it: opened resources live until `close()`."""
+
+    def __init__(self, *, project: LoadedProject, robot_name: str, run_id: str, inputs: dict[str, Any],
+                 secrets: dict[str, str], attempt: int = 1, started_at: dt.datetime | None = None):
+        self.project = project
+        self.robot_name = robot_name
+        self.robot: Robot = project.spec.robots[robot_name]
+        self.run_id = run_id
+        self.inputs = inputs
+        self.secrets = secrets
+        self.attempt = attempt
+        self.started_at = started_at or dt.datetime.now(dt.timezone.utc)
+        self.run_dir = project.runs_dir / run_id
+        self._resources: dict[tuple[str, int], Any] = {}
+        self._stack = ExitStack()
+        self._lock = threading.Lock()
+
+    @property
+    def root(self) -> Path:
+        return self.project.root
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        """This thread's open resources (thread-bound libraries such as Playwright stay in their thread)."""
+        me = threading.get_ident()
+        return {name: value for (name, owner), value in list(self._resources.items()) if owner == me}
+
+    def resource(self, name: str, factory: Callable[[], AbstractContextManager[Any]]) -> Any:
+        """The run's resource `name` (a browser context, a connection...), opened on first use."""
+        key = (name, threading.get_ident())
+        if key not in self._resources:
+            manager = factory()
+            value = manager.__enter__()
+            with self._lock:
+                self._stack.push(manager.__exit__)
+                self._resources[key] = value
+        return self._resources[key]
+
+    def drop_resource(self, name: str) -> None:
+        """Forget a broken resource so the next use opens a new one (closing happens at run end)."""
+        self._resources.pop((name, threading.get_ident()), None)
+
+    def close(self) -> None:
+        self._resources.clear()
+        self._stack.close()
+
+    def files(self, directory: str = ".", pattern: str = "*") -> list[str]:
+        """Sorted paths (relative to the project) of files in `directory` matching `pattern`."""
+        base = self.resolve(directory)
+        if not base.is_dir():
+            return []
+        found = [p for p in base.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern)]
+        return [self.relative(p) for p in sorted(found)]
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from a robot file, relative to the project root; refuses to leave the project."""
+        candidate = (self.root / Path(path)).resolve()
+        root = self.root.resolve()
+        if candidate != root and root not in candidate.parents:
+            raise BusinessError(f"path {str(path)!r} is outside the project folder {root}; "
+                                "keep robot files and data inside the project")
+        return candidate
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    def expression_base(self) -> dict[str, Any]:
+        tz = ZoneInfo(self.project.spec.timezone)
+        return {
+            "inputs": self.inputs,
+            "secrets": self.secrets,
+            "run": {"id": self.run_id, "robot": self.robot_name, "attempt": self.attempt,
+                    "started_at": self.started_at, "dir": self.relative(self.run_dir)},
+            "project": {"name": self.project.spec.project, "timezone": self.project.spec.timezone},
+            "files": self.files,
+            "now": lambda zone=None: dt.datetime.now(ZoneInfo(zone) if zone else tz),
+        }
+
+
+@dataclass
+class StepContext:
+    """The item being worked: what `{{ ... }}` can read and what actions receive as `ctx`."""
+
+    session: RunSession
+    item: Any = None
+    index: int = 0
+    key: str = ""
+    item_id: int | None = None
+    vars: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)
+    step: Step | None = None
+    error: dict[str, Any] | None = None
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    log: Any = None
+
+    @property
+    def run_id(self) -> str:
+        return self.session.run_id
+
+    @property
+    def root(self) -> Path:
+        return self.session.root
+
+    def resolve(self, path: str | Path) -> Path:
+        return self.session.resolve(path)
+
+    def expressions(self) -> dict[str, Any]:
+        ctx = self.session.expression_base()
+        ctx.update(self.vars)
+        ctx.update(item=self.item, index=self.index, key=self.key, steps=self.steps, vars=self.vars)
+        if self.error is not None:
+            ctx["error"] = self.error
+        return ctx
+
+    def artifact_path(self, name: str) -> Path:
+        """A fresh path in this item's artifact folder (created)."""
+        folder = self.session.run_dir / "artifacts" / f"item-{self.index:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    def add_artifact(self, path: Path, kind: str) -> str:
+        rel = self.session.relative(path)
+        self.artifacts.append({"kind": kind, "path": rel, "step": self.step.label if self.step else None})
+        return rel

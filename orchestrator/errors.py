@@ -1,0 +1,85 @@
+"""One error tree with one root.
+
+RetakeError
+ ├── ConfigError        a robot or schedule file is wrong: nothing starts (exit 2)
+ ├── InputError         a run's inputs are wrong: the run does not start (exit 2)
+ ├── BusinessError      the data is wrong: the item fails at once and is never retried
+ └── ApplicationError   the system misbehaved (timeout, page did not load): retried
+      └── StepTimeout   a step or run went past its time limit
+ Cancelled              (also under RetakeError) the run was cancelled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RetakeError(Exception):
+    """Root of every error Retake raises on purpose."""
+
+    kind = "error"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a project file, with where it is and what to do."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class ConfigError(RetakeError):
+    kind = "config"
+
+    def __init__(self, problems: list[Problem] | str):
+        if isinstance(problems, str):
+            problems = [Problem("robots.yaml", 1, 1, problems)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class InputError(RetakeError):
+    kind = "input"
+
+
+class BusinessError(RetakeError):
+    """Bad data: never retried. `file` names the document at fault where there is one."""
+
+    kind = "business"
+
+    def __init__(self, message: str, *, file: str | None = None, step: str | None = None):
+        self.file = file
+        self.step = step
+        super().__init__(message)
+
+
+class ApplicationError(RetakeError):
+    """The application or the machine failed: worth another attempt."""
+
+    kind = "application"
+
+
+class StepTimeout(ApplicationError):
+    kind = "timeout"
+
+
+class Cancelled(RetakeError):
+    kind = "cancelled"
+
+
+def error_kind(exc: BaseException) -> str:
+    """The ledger's name for an exception: business, application, timeout, cancelled, ..."""
+    if isinstance(exc, RetakeError):
+        return exc.kind
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return "application"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return not isinstance(exc, (BusinessError, ConfigError, InputError, Cancelled))

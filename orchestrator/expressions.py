@@ -1,0 +1,129 @@
+"""Expressions in robot files: Jinja2 in its immutable sandbox.
+
+A string that is one whole `{{ ... }}` yields the native value (a list stays a list); any other
+string with `{{` or `{%` renders to text. The sandbox refuses Python internals (`''.__class__`),
+and the context offers no way to read files outside the project or the environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from orchestrator.errors import BusinessError
+
+_WHOLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.S)
+
+
+def _date_filter(value: Any, fmt: str = "%Y-%m-%d") -> str:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.strftime(fmt)
+
+
+def _to_date(value: Any, fmt: str | None = None) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if fmt:
+        return dt.datetime.strptime(text, fmt).date()
+    return dt.date.fromisoformat(text)
+
+
+class Env(ImmutableSandboxedEnvironment):
+    pass
+
+
+@lru_cache(maxsize=1)
+def environment() -> Env:
+    env = Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    for name in ("lipsum", "cycler", "joiner", "namespace"):
+        env.globals.pop(name, None)
+    env.filters.update(date=_date_filter, strftime=_date_filter, to_date=_to_date)
+    env.globals.update(
+        today=lambda tz=None: dt.datetime.now(ZoneInfo(tz) if tz else None).date(),
+        to_date=_to_date,
+        timedelta=dt.timedelta,
+        range=range, len=len, min=min, max=max, sum=sum, sorted=sorted, round=round,
+        int=int, float=float, str=str, zip=zip, enumerate=enumerate,
+    )
+    return env
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str) -> tuple[bool, Any]:
+    env = environment()
+    whole = _WHOLE.match(text)
+    if whole:
+        return True, env.compile_expression(whole.group("expr"), undefined_to_none=False)
+    return False, env.from_string(text)
+
+
+def check_syntax(text: str) -> str | None:
+    """The syntax error in `text` as a sentence, or None when it compiles."""
+    try:
+        _compile(text)
+    except TemplateSyntaxError as exc:
+        return f"expression syntax error: {exc.message}"
+    return None
+
+
+def evaluate(value: Any, context: dict[str, Any]) -> Any:
+    """Render `value` (strings inside lists and mappings too) against `context`."""
+    if isinstance(value, str):
+        if not is_template(value):
+            return value
+        try:
+            native, compiled = _compile(value)
+            if not native:
+                return compiled.render(**context)
+            result = compiled(**context)
+            if isinstance(result, Undefined):
+                result._fail_with_undefined_error()
+            return result
+        except SecurityError as exc:
+            raise BusinessError(f"expression refused by the sandbox: {exc} (in {value!r})") from None
+        except UndefinedError as exc:
+            raise BusinessError(f"expression {value.strip()!r}: {exc.message}") from None
+        except TemplateSyntaxError as exc:
+            raise BusinessError(f"expression {value!r}: {exc.message}") from None
+        except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError, AttributeError) as exc:
+            raise BusinessError(f"expression {value.strip()!r} failed: {exc}") from None
+    if isinstance(value, list):
+        return [evaluate(v, context) for v in value]
+    if isinstance(value, dict):
+        return {k: evaluate(v, context) for k, v in value.items()}
+    return value
+
+
+def references(text: str) -> set[tuple[str, str]]:
+    """(root, attribute) pairs an expression reads, e.g. {("inputs", "who"), ("steps", "read")}."""
+    try:
+        native, _ = _compile(text)
+    except TemplateSyntaxError:
+        return set()
+    env = environment()
+    whole = _WHOLE.match(text)
+    source = "{{" + whole.group("expr") + "}}" if whole else text
+    found: set[tuple[str, str]] = set()
+    for node in env.parse(source).find_all((nodes.Getattr, nodes.Getitem)):
+        target = node.node
+        if isinstance(target, nodes.Name):
+            if isinstance(node, nodes.Getattr):
+                found.add((target.name, node.attr))
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                found.add((target.name, node.arg.value))
+    return found

@@ -1,0 +1,92 @@
+"""Per-process caches for workers: loaded projects (reloaded when a file changes) and open run sessions."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from orchestrator.context import RunSession
+from orchestrator.ledger import Ledger, database_url, engine_for
+from orchestrator.loader import LoadedProject, load_project
+from orchestrator.logs import register_secrets, remove_sink, run_sink
+
+_lock = threading.RLock()
+_projects: dict[str, tuple[float, LoadedProject]] = {}
+_sessions: dict[str, tuple[RunSession, int]] = {}
+
+
+def _stamp(project_dir: Path) -> float:
+    latest = 0.0
+    for path in [project_dir / "robots.yaml", *project_dir.glob("robots/*.y*ml"),
+                 *project_dir.glob("schedules/*.y*ml")]:
+        try:
+            latest = max(latest, path.stat().st_mtime)
+        except OSError:
+            pass
+    return latest
+
+
+def project(project_dir: str | Path | None = None) -> LoadedProject:
+    """The project a worker serves: RETAKE_PROJECT, else the folder the message names."""
+    folder = Path(os.environ.get("RETAKE_PROJECT") or project_dir or ".").resolve()
+    key = str(folder)
+    with _lock:
+        stamp = _stamp(folder)
+        cached = _projects.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        loaded = load_project(folder)
+        _projects[key] = (stamp, loaded)
+        return loaded
+
+
+def ledger_for(loaded: LoadedProject) -> Ledger:
+    return Ledger(engine_for(database_url(loaded.root)))
+
+
+def session(loaded: LoadedProject, run: dict) -> RunSession:
+    """The open session of a run in this process, opened on first use."""
+    with _lock:
+        if run["id"] in _sessions:
+            return _sessions[run["id"]][0]
+        robot = loaded.spec.robots.get(run["robot"])
+        if robot is None:
+            from orchestrator.errors import ConfigError
+
+            raise ConfigError(f"robot {run['robot']!r} is not in {loaded.root / 'robots.yaml'} on this worker")
+        secrets = {}
+        missing = []
+        for name in robot.secrets:
+            value = os.environ.get(name)
+            if value is None:
+                missing.append(name)
+            else:
+                secrets[name] = value
+        if missing:
+            from orchestrator.errors import ConfigError
+
+            raise ConfigError(f"secret(s) {', '.join(missing)} of robot {run['robot']!r} are not set in this "
+                              "worker's environment: export them before starting it")
+        register_secrets(list(secrets.values()))
+        opened = RunSession(project=loaded, robot_name=run["robot"], run_id=run["id"], inputs=run["inputs"] or {},
+                            secrets=secrets, started_at=run.get("started_at"))
+        sink = run_sink(run["id"], opened.run_dir / "log.jsonl")
+        _sessions[run["id"]] = (opened, sink)
+        return opened
+
+
+def close_session(run_id: str) -> None:
+    with _lock:
+        entry = _sessions.pop(run_id, None)
+    if entry:
+        opened, sink = entry
+        try:
+            opened.close()
+        finally:
+            remove_sink(sink)
+
+
+def close_all() -> None:
+    for run_id in list(_sessions):
+        close_session(run_id)

@@ -1,0 +1,177 @@
+"""Running a robot's steps for one item: conditions, expressions, retries, time limits, evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
+
+from orchestrator import actions
+from orchestrator.context import RunSession, StepContext
+from orchestrator.errors import BusinessError, RetakeError, error_kind, is_retryable
+from orchestrator.expressions import evaluate
+from orchestrator.logs import mask
+from orchestrator.states import ItemStatus
+from orchestrator.timeouts import time_limit
+
+if TYPE_CHECKING:
+    from orchestrator.ledger import Ledger
+    from orchestrator.spec import Retry, Step
+
+KEY_FIELDS = ("key", "id", "number", "invoice_no", "name", "file", "path")
+
+
+def item_entries(session: RunSession) -> list[tuple[str, Any]]:
+    """The run's items as (key, data) pairs: one implicit item when the robot declares none."""
+    robot = session.robot
+    if robot.items is None:
+        return [("run", None)]
+    values = evaluate(robot.items, session.expression_base())
+    if isinstance(values, dict):
+        values = [{"key": k, "value": v} for k, v in values.items()]
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise BusinessError(f"items of robot {session.robot_name!r} must be a list, got {type(values).__name__}")
+    entries = []
+    for index, value in enumerate(list(values)):
+        entries.append((_item_key(session, value, index), _jsonable(value)))
+    return entries
+
+
+def _item_key(session: RunSession, value: Any, index: int) -> str:
+    if session.robot.item_key:
+        ctx = {**session.expression_base(), "item": value, "index": index}
+        return str(evaluate(session.robot.item_key, ctx))
+    if isinstance(value, dict):
+        for field in KEY_FIELDS:
+            if value.get(field) not in (None, ""):
+                return str(value[field])
+        return str(index)
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return str(index)
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_item(session: RunSession, ledger: Ledger, row: dict[str, Any]) -> str | None:
+    """Do one claimed item and record it; returns the run's final status if this item closed the run."""
+    ctx = StepContext(session=session, item=row["data"], index=row["idx"], key=row["key"], item_id=row["id"])
+    ctx.log = logger.bind(run_id=session.run_id, robot=session.robot_name, item=row["key"], step="-")
+    done = ledger.checkpoints_for(row["id"]) if row["attempts"] > 1 else {}
+    status, output, failure = ItemStatus.SUCCEEDED, None, None
+    try:
+        output = execute_steps(ctx, session.robot.steps, ledger, done=done, section="steps")
+        ctx.log.info("item done")
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, none stops the batch
+        status = ItemStatus.FAILED
+        failure = (error_kind(exc), mask(str(exc)) or type(exc).__name__, ctx.step.label if ctx.step else None)
+        ctx.log.bind(step=failure[2] or "-").error(f"item failed ({failure[0]}): {failure[1]}")
+        _capture_evidence(ctx, exc)
+        _on_failure(ctx, ledger, failure)
+    ledger.add_artifacts(session.run_id, row["id"], ctx.artifacts)
+    return ledger.finish_item(row["id"], status=status, output=_jsonable(mask(output)),
+                              error_kind=failure[0] if failure else None,
+                              error_message=failure[1] if failure else None,
+                              error_step=failure[2] if failure else None)
+
+
+def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *, done: dict[str, Any],
+                  section: str) -> Any:
+    """Run `steps` in order; returns the last step's output."""
+    output = None
+    for position, step in enumerate(steps):
+        ctx.step = step
+        log = ctx.log.bind(step=step.label)
+        if step.when is not None and not _truthy(evaluate(step.when, ctx.expressions())):
+            log.debug("skipped: condition is false")
+            continue
+        action = actions.get(step.action)
+        marker = f"{section}.{step.id or position}"
+        if marker in done:
+            output = done[marker]
+            log.info("already done before a redelivery: not repeated")
+        else:
+            try:
+                output = _attempts(ctx, step, action, ledger, log)
+            except Exception as exc:
+                if not step.continue_on_error:
+                    raise
+                log.warning(f"failed, continuing as asked: {mask(str(exc))}")
+                output = None
+            if ledger is not None and (step.effect if step.effect is not None else action.effect):
+                ledger.checkpoint(ctx.item_id, marker, _jsonable(mask(output)))
+        if step.id:
+            ctx.steps[step.id] = output
+    return output
+
+
+def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledger | None, log: Any) -> Any:
+    session = ctx.session
+    policy = step.retry or session.robot.retry or session.project.spec.defaults.retry
+    timeout = step.timeout or session.robot.step_timeout or session.project.spec.defaults.step_timeout
+    for attempt in Retrying(stop=stop_after_attempt(policy.attempts), wait=_wait(policy), reraise=True,
+                            retry=retry_if_exception(is_retryable),
+                            before_sleep=lambda state: log.warning(
+                                f"attempt {state.attempt_number} failed, retrying: "
+                                f"{mask(str(state.outcome.exception()))}")):
+        with attempt:
+            number = attempt.retry_state.attempt_number
+            started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+            try:
+                args = action.bind(evaluate(step.args, ctx.expressions()))
+                with time_limit(timeout, f"step {step.label!r}"):
+                    result = action.func(ctx, args)
+            except Exception as exc:
+                if ledger is not None and ctx.item_id is not None:
+                    ledger.record_attempt(ctx.item_id, step=step.label, number=number, status="failed",
+                                          started_at=started, duration_s=time.perf_counter() - clock,
+                                          error_kind=error_kind(exc), error_message=mask(str(exc)))
+                if not isinstance(exc, RetakeError):
+                    log.opt(exception=False).debug(f"{type(exc).__name__}: {mask(str(exc))}")
+                raise
+            if ledger is not None and ctx.item_id is not None and number > 1:
+                ledger.record_attempt(ctx.item_id, step=step.label, number=number, status="succeeded",
+                                      started_at=started, duration_s=time.perf_counter() - clock)
+            return result
+    return None
+
+
+def _wait(policy: Retry) -> Any:
+    wait = wait_exponential(multiplier=policy.backoff, min=policy.backoff, max=policy.max_backoff)
+    if policy.jitter and policy.backoff > 0:
+        wait = wait + wait_random(0, policy.backoff / 2)
+    return wait
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "no", "0", "none", "null")
+    return bool(value)
+
+
+def _capture_evidence(ctx: StepContext, exc: BaseException) -> None:
+    for name, resource in list(ctx.session.resources.items()):
+        capture = getattr(resource, "capture_evidence", None)
+        if capture is None:
+            continue
+        try:
+            capture(ctx, exc)
+        except Exception as problem:  # noqa: BLE001 - evidence is best effort, the failure is what counts
+            ctx.log.warning(f"could not capture evidence from {name}: {problem}")
+
+
+def _on_failure(ctx: StepContext, ledger: Ledger, failure: tuple[str, str, str | None]) -> None:
+    if not ctx.session.robot.on_failure:
+        return
+    ctx.error = {"kind": failure[0], "message": failure[1], "step": failure[2]}
+    try:
+        execute_steps(ctx, ctx.session.robot.on_failure, ledger, done={}, section="on_failure")
+    except Exception as exc:  # noqa: BLE001
+        ctx.log.error(f"on_failure steps failed too: {mask(str(exc))}")

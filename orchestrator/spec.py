@@ -1,0 +1,172 @@
+"""The robot file's schema (contract v1), as pydantic models that reject unknown keys.
+
+The same models export the JSON Schema editors use for completion (`retake schema`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.durations import parse_duration
+
+STEP_KEYS = ("id", "name", "if", "retry", "timeout", "continue_on_error", "effect")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _duration(value: Any) -> float | None:
+    return None if value is None else parse_duration(value)
+
+
+class Retry(Strict):
+    attempts: int = Field(3, ge=1, le=100, description="Tries in all, the first included.")
+    backoff: float = Field(2.0, description="Wait before the second try; doubles each time.")
+    max_backoff: float = Field(60.0, description="The longest wait between tries.")
+    jitter: bool = True
+
+    _d = field_validator("backoff", "max_backoff", mode="before")(_duration)
+
+
+class Economics(Strict):
+    currency: str = "USD"
+    hourly_cost: float = Field(0, ge=0, description="Loaded cost of one hour of manual work.")
+    robot_hourly_cost: float = Field(0, ge=0, description="What one robot hour costs.")
+    fte_hours_per_year: float = Field(1800, gt=0)
+
+
+class Defaults(Strict):
+    retry: Retry = Field(default_factory=Retry)
+    timeout: float = 600.0
+    step_timeout: float | None = None
+
+    _d = field_validator("timeout", "step_timeout", mode="before")(_duration)
+
+
+class InputSpec(Strict):
+    default: Any = None
+    required: bool = False
+    type: Literal["string", "integer", "number", "boolean", "list", "mapping", "path", "date"] = "string"
+    description: str | None = None
+
+
+class Step(Strict):
+    """One step: exactly one action key plus the common keys."""
+
+    action: str
+    args: Any = None
+    id: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    name: str | None = None
+    when: str | bool | None = Field(None, alias="if")
+    retry: Retry | None = None
+    timeout: float | None = None
+    continue_on_error: bool = False
+    effect: bool | None = None
+
+    _d = field_validator("timeout", mode="before")(_duration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_action(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("a step is a mapping with one action, e.g. `- log: hello`")
+        if "action" in data and "args" in data:
+            return data
+        actions = [k for k in data if k not in STEP_KEYS]
+        if not actions:
+            raise ValueError("this step has no action: add one, e.g. `log: ...` or `files.move: ...`")
+        if len(actions) > 1:
+            raise ValueError(f"one action per step, this one has {len(actions)}: {', '.join(actions)}")
+        common = {k: v for k, v in data.items() if k in STEP_KEYS}
+        return {**common, "action": actions[0], "args": data[actions[0]]}
+
+    @property
+    def label(self) -> str:
+        return self.id or self.name or self.action
+
+
+class Robot(Strict):
+    description: str = ""
+    manual_minutes: float = Field(0, ge=0, description="Manual minutes per item (per run without items).")
+    exception_minutes: float = Field(0, ge=0, description="Manual minutes spent on an item the robot failed.")
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list)
+    items: str | list[Any] | None = None
+    item_key: str | None = Field(None, description="Expression naming an item in the ledger.")
+    steps: list[Step] = Field(min_length=1)
+    on_failure: list[Step] = Field(default_factory=list)
+    retry: Retry | None = None
+    timeout: float | None = None
+    step_timeout: float | None = None
+    concurrency: int | None = Field(None, ge=1)
+    pool: str | None = None
+    queue: str = "default"
+    chunk_size: int = Field(25, ge=1, le=10_000)
+    browser: dict[str, Any] = Field(default_factory=dict)
+    alerts: Any = None
+    sla: float | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    _d = field_validator("timeout", "step_timeout", "sla", mode="before")(_duration)
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _input_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"default": v} if not isinstance(v, dict) else v) if v is not None else {}
+                    for k, v in value.items()}
+        return value
+
+
+class Calendar(Strict):
+    holidays: str | None = None
+    subdivision: str | None = None
+    skip_weekends: bool = False
+    closed: list[str] = Field(default_factory=list)
+
+
+class Schedule(Strict):
+    robot: str
+    cron: str | None = None
+    every: float | None = None
+    on: dict[str, Any] | None = None
+    timezone: str | None = None
+    calendar: Calendar | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    misfire: Literal["skip", "once", "all"] = "once"
+    grace: float = 3600.0
+    overlap: Literal["skip", "queue", "cancel_previous"] = "skip"
+    enabled: bool = True
+    description: str = ""
+
+    _d = field_validator("every", "grace", mode="before")(_duration)
+
+
+class Settings(Strict):
+    """Project-wide settings for connectors (browser path, headless, artifacts...)."""
+
+    browser: dict[str, Any] = Field(default_factory=dict)
+    artifacts_dir: str = ".retake"
+    keep_traces: Literal["never", "on_failure", "always"] = "on_failure"
+
+
+class Project(Strict):
+    version: Literal[1] = 1
+    project: str = "retake"
+    timezone: str = "UTC"
+    economics: Economics = Field(default_factory=Economics)
+    defaults: Defaults = Field(default_factory=Defaults)
+    settings: Settings = Field(default_factory=Settings)
+    include: list[str] = Field(default_factory=list)
+    robots: dict[str, Robot] = Field(default_factory=dict)
+    schedules: dict[str, Schedule] = Field(default_factory=dict)
+
+
+class Fragment(Strict):
+    """An included file: robots and/or schedules."""
+
+    robots: dict[str, Robot] = Field(default_factory=dict)
+    schedules: dict[str, Schedule] = Field(default_factory=dict)

@@ -1,0 +1,97 @@
+"""Starting runs and waiting for them: the same path whether the worker is in this process or elsewhere."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from orchestrator import projects
+from orchestrator.inputs import resolve_inputs
+from orchestrator.ledger import Ledger
+from orchestrator.loader import LoadedProject
+from orchestrator.states import RunStatus
+
+
+def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, trigger: str = "manual",
+           parent_run_id: str | None = None) -> str:
+    """Validate inputs, record the run as queued, and queue its start message. Returns the run id."""
+    from orchestrator.actions import suggest
+    from orchestrator.errors import InputError
+    from orchestrator.queue import start_run
+
+    if robot_name not in loaded.spec.robots:
+        hint = suggest(robot_name, list(loaded.spec.robots))
+        raise InputError(f"no robot {robot_name!r}{hint}; robots: {', '.join(loaded.spec.robots) or 'none'}")
+    robot = loaded.spec.robots[robot_name]
+    inputs = resolve_inputs(robot_name, robot, given)
+    ledger = projects.ledger_for(loaded)
+    run_id = ledger.create_run(robot=robot_name, project=loaded.spec.project, inputs=inputs,
+                               manual_minutes=robot.manual_minutes, exception_minutes=robot.exception_minutes,
+                               trigger=trigger, queue=robot.queue, parent_run_id=parent_run_id,
+                               project_dir=str(loaded.root))
+    start_run.send(run_id, str(loaded.root))
+    return run_id
+
+
+def wait_for(ledger: Ledger, run_id: str, *, on_progress: Callable[[dict[str, Any]], None] | None = None,
+             poll: float = 0.1, timeout: float | None = None) -> dict[str, Any]:
+    """Poll the ledger until the run is finished; `on_progress` sees the run row each time."""
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        run = ledger.get_run(run_id)
+        assert run is not None, f"run {run_id} vanished from the ledger"
+        if on_progress:
+            on_progress(run)
+        if RunStatus(run["status"]).finished:
+            return run
+        if deadline and time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} still {run['status']} after {timeout:g}s")
+        time.sleep(poll)
+
+
+def run_embedded(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, threads: int | None = None,
+                 on_progress: Callable[[dict[str, Any]], None] | None = None, trigger: str = "manual",
+                 parent_run_id: str | None = None) -> dict[str, Any]:
+    """A run on the embedded default: Dramatiq's in-process broker and a worker inside this process."""
+    run_id = submit(loaded, robot_name, given, trigger=trigger, parent_run_id=parent_run_id)
+    robot = loaded.spec.robots[robot_name]
+    embedded_worker(threads or robot.concurrency or 1)
+    try:
+        return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.05)
+    finally:
+        projects.close_session(run_id)
+
+
+_worker: Any = None
+_worker_threads = 0
+
+
+def embedded_worker(threads: int) -> Any:
+    """The process's in-process Dramatiq worker, started once (again only to change its thread count)."""
+    global _worker, _worker_threads
+    import atexit
+
+    from dramatiq import Worker
+
+    from orchestrator.broker import current_broker
+
+    if _worker is not None and _worker_threads == threads:
+        return _worker
+    broker = current_broker()
+    if _worker is not None:
+        _worker.stop()
+        broker.middleware[:] = [m for m in broker.middleware if type(m).__name__ != "_WorkerMiddleware"]
+    else:
+        atexit.register(stop_embedded_worker)
+    _worker, _worker_threads = Worker(broker, worker_threads=threads, worker_timeout=100), threads
+    _worker.start()
+    return _worker
+
+
+def stop_embedded_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.stop()
+        _worker = None
+    projects.close_all()
