@@ -6,4 +6,7 @@ To add a connector, write a module with `@action(...)` functions and list it her
 MODULES: dict[str, str] = {
     "core": "connectors.core",
     "files": "connectors.files",
+    "browser": "connectors.browser",
+    "pdf": "connectors.pdf",
+    "tables": "connectors.tables",
 }

@@ -50,6 +50,17 @@ def ledger(loaded):  # noqa: ANN001, ANN201
     return projects.ledger_for(loaded)
 
 
+def iso(value: Any) -> Any:
+    """Ledger datetimes as ISO 8601 in UTC (SQLite hands them back without a zone)."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
 def run_record(run: dict[str, Any]) -> dict[str, Any]:
     """The public shape of a run (`retake run --json`, `retake runs --json`)."""
     return {
@@ -61,9 +72,9 @@ def run_record(run: dict[str, Any]) -> dict[str, Any]:
         "parent_run_id": run["parent_run_id"],
         "items": {"total": run["items_total"], "succeeded": run["items_succeeded"],
                   "failed": run["items_failed"], "cancelled": run["items_cancelled"]},
-        "queued_at": run["queued_at"],
-        "started_at": run["started_at"],
-        "finished_at": run["finished_at"],
+        "queued_at": iso(run["queued_at"]),
+        "started_at": iso(run["started_at"]),
+        "finished_at": iso(run["finished_at"]),
         "duration_s": round(run["duration_s"], 3) if run["duration_s"] is not None else None,
         "error": run["error"],
     }

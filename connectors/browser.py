@@ -1,0 +1,1 @@
+"""browser connector: actions come with issue 3."""

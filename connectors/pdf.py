@@ -1,0 +1,1 @@
+"""pdf connector: actions come with issue 3."""

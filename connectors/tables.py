@@ -1,0 +1,1 @@
+"""tables connector: actions come with issue 3."""
