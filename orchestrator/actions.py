@@ -58,7 +58,10 @@ def action(name: str, *, args: type[BaseModel] | None = None, scalar: str | None
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        _declared.append(Action(name, func, args, scalar, effect, (func.__doc__ or "").strip()))
+        declared = Action(name, func, args, scalar, effect, (func.__doc__ or "").strip())
+        _declared.append(declared)
+        if _registry is not None:
+            _registry[name] = declared
         return func
 
     return register

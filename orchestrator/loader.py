@@ -165,6 +165,7 @@ def _problem(model: type[BaseModel], data: Any, src: Source, err: dict[str, Any]
     if err["type"] == "missing":
         message = f"missing required key {str(err['loc'][-1])!r}"
         path = path[:-1] if path and path[-1] == err["loc"][-1] else path
+        return src.problem(prefix + tuple(path), message, key=True)
     elif path and isinstance(path[-1], str):
         message = f"{path[-1]}: {message}"
     return src.problem(prefix + tuple(path), message)

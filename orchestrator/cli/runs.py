@@ -1,1 +1,127 @@
-"""Commands added by their feature."""
+"""retake runs [show RUN_ID]."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from orchestrator.cli import app
+from orchestrator.cli.common import JsonOption, ProjectOption, dump_json, fail, iso, load, run_record
+
+runs_app = typer.Typer(help="The runs in the ledger, newest first; `retake runs show RUN_ID` for one run.",
+                       no_args_is_help=False, invoke_without_command=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback()
+def runs(ctx: typer.Context,
+         robot: Optional[str] = typer.Option(None, "--robot", "-r", help="Only this robot's runs."),
+         status: Optional[str] = typer.Option(None, "--status", "-s",
+                                              help="queued, running, succeeded, partial, failed or cancelled."),
+         limit: int = typer.Option(20, "--limit", "-n", help="How many runs at most."),
+         json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> None:
+    """The runs in the ledger, newest first."""
+    if ctx.invoked_subcommand:
+        return
+    from orchestrator.states import RunStatus
+
+    if status and status not in {s.value for s in RunStatus}:
+        fail(f"--status {status!r}: use one of {', '.join(s.value for s in RunStatus)}")
+    loaded = load(project)
+    from orchestrator import projects
+
+    rows = projects.ledger_for(loaded).list_runs(robot=robot, status=status, limit=limit)
+    if json_:
+        dump_json([run_record(r) for r in rows])
+        return
+    print_runs(rows)
+
+
+def print_runs(rows: list[dict[str, Any]], title: str = "Runs") -> None:
+    from rich.table import Table
+
+    from orchestrator.cli.common import console
+    from orchestrator.durations import format_duration
+
+    table = Table(title=title)
+    for column in ("run", "robot", "status", "items ok/total", "failed", "started", "duration", "trigger"):
+        table.add_column(column, no_wrap=column in ("run", "status", "started"))
+    colours = {"succeeded": "green", "partial": "yellow", "failed": "red", "running": "cyan"}
+    for r in rows:
+        started = iso(r["started_at"] or r["queued_at"])
+        table.add_row(r["id"], r["robot"], f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+                      f"{r['items_succeeded']}/{r['items_total']}", str(r["items_failed"]),
+                      str(started)[:19].replace("T", " "),
+                      format_duration(r["duration_s"]) if r["duration_s"] is not None else "-", r["trigger"])
+    console().print(table)
+
+
+@runs_app.command("show")
+def show(run_id: str = typer.Argument(..., help="The run id (or a unique start of it)."),
+         json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> None:
+    """One run with its items, attempts, errors (kind, message, step) and artifacts."""
+    from orchestrator import projects
+
+    loaded = load(project)
+    ledger = projects.ledger_for(loaded)
+    run = ledger.find_run(run_id)
+    if run is None:
+        fail(f"no run {run_id!r} in the ledger: `retake runs` lists them", 1)
+    detail = run_detail(ledger, run)
+    if json_:
+        dump_json(detail)
+        return
+    _print_detail(detail)
+
+
+def run_detail(ledger: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """The run record with its items, each with its attempts and artifacts."""
+    attempts: dict[int, list[dict[str, Any]]] = {}
+    for a in ledger.attempts_for(run["id"]):
+        attempts.setdefault(a["item_id"], []).append(
+            {"step": a["step"], "number": a["number"], "status": a["status"], "error_kind": a["error_kind"],
+             "error_message": a["error_message"], "started_at": iso(a["started_at"]),
+             "duration_s": a["duration_s"]})
+    evidence: dict[Any, list[dict[str, Any]]] = {}
+    for art in ledger.artifacts_for(run["id"]):
+        evidence.setdefault(art["item_id"], []).append({"kind": art["kind"], "path": art["path"],
+                                                        "step": art["step"]})
+    items = []
+    for it in ledger.run_items(run["id"]):
+        error = None
+        if it["error_kind"]:
+            error = {"kind": it["error_kind"], "message": it["error_message"], "step": it["error_step"]}
+        items.append({"index": it["idx"], "key": it["key"], "status": it["status"], "deliveries": it["attempts"],
+                      "started_at": iso(it["started_at"]), "finished_at": iso(it["finished_at"]),
+                      "duration_s": it["duration_s"], "error": error, "output": it["output"],
+                      "attempts": attempts.get(it["id"], []), "artifacts": evidence.get(it["id"], [])})
+    return {**run_record(run), "items_detail": items, "artifacts": evidence.get(None, []),
+            "log": f".retake/runs/{run['id']}/log.jsonl"}
+
+
+def _print_detail(detail: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from orchestrator.cli.common import console
+
+    out = console()
+    items = detail["items"]
+    out.print(f"[bold]{detail['robot']}[/] run [cyan]{detail['run_id']}[/]: {detail['status']}  "
+              f"items {items['succeeded']} ok, {items['failed']} failed, {items['cancelled']} cancelled "
+              f"of {items['total']}; inputs {detail['inputs']}")
+    if detail["error"]:
+        out.print(f"[red]run error:[/] {detail['error']}")
+    if detail["parent_run_id"]:
+        out.print(f"rerun of {detail['parent_run_id']}")
+    table = Table()
+    for column in ("#", "item", "status", "error kind", "step", "message", "failed tries", "evidence"):
+        table.add_column(column, overflow="fold")
+    for it in detail["items_detail"]:
+        error = it["error"] or {}
+        retries = sum(1 for a in it["attempts"] if a["status"] == "failed")
+        table.add_row(str(it["index"]), it["key"], it["status"], error.get("kind") or "", error.get("step") or "",
+                      error.get("message") or "", str(retries),
+                      "\n".join(f"{a['kind']}: {a['path']}" for a in it["artifacts"]))
+    out.print(table)
+    out.print(f"log: {detail['log']}")
