@@ -47,7 +47,9 @@ def sleep(ctx, args: SleepArgs) -> float:
         seconds = parse_duration(args.duration)
     except ValueError as exc:
         raise BusinessError(f"sleep: {exc}") from None
-    time.sleep(seconds)
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.05))  # short slices, so a step time limit can interrupt it
     return seconds
 
 

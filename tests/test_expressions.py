@@ -1,0 +1,65 @@
+"""Expressions run in Jinja2's sandbox: native values, and no way out to Python, files or the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.errors import BusinessError
+from orchestrator.expressions import evaluate
+
+ESCAPES = [
+    "{{ ''.__class__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ().__class__.__bases__[0] }}",
+    "{{ lipsum.__globals__['os'] }}",
+    "{{ cycler.__init__.__globals__.os.environ }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ item.__class__.__init__.__globals__ }}",
+    "{{ run.items.__self__ }}",
+    "x {{ ''.__class__ }} y",
+]
+
+
+@pytest.mark.parametrize("text", ESCAPES)
+def test_the_sandbox_refuses_python_internals(text):
+    with pytest.raises(BusinessError):
+        evaluate(text, {"item": {"a": 1}, "run": {"id": "r"}})
+
+
+@pytest.mark.parametrize("text", ["{{ open('/etc/passwd').read() }}", "{{ environ }}", "{{ os.environ }}",
+                                  "{{ import('os') }}", "{{ __import__('os') }}"])
+def test_no_files_and_no_environment_are_reachable(text):
+    with pytest.raises(BusinessError):
+        evaluate(text, {})
+
+
+def test_a_whole_expression_keeps_its_native_type():
+    assert evaluate("{{ [1, 2] + more }}", {"more": [3]}) == [1, 2, 3]
+    assert evaluate("{{ n * 2 }}", {"n": 21}) == 42
+    assert evaluate("{{ d }}", {"d": {"a": 1}}) == {"a": 1}
+
+
+def test_mixed_text_renders_to_a_string_and_structures_are_walked():
+    assert evaluate("Hello {{ who }}!", {"who": "Ops"}) == "Hello Ops!"
+    assert evaluate({"a": ["{{ x }}", "plain"]}, {"x": 5}) == {"a": [5, "plain"]}
+
+
+def test_an_undefined_name_is_a_clear_business_error():
+    with pytest.raises(BusinessError, match="'item' is undefined|has no attribute 'amount'"):
+        evaluate("{{ item.amount }}", {"item": {}})
+
+
+def test_files_function_cannot_leave_the_project(make_project, embedded):
+    from orchestrator.submit import run_embedded
+    from orchestrator.loader import load_project
+
+    root = make_project("""\
+        robots:
+          peek:
+            items: "{{ files('../..', '*') }}"
+            steps: [{log: "{{ item }}"}]
+        """)
+    run = run_embedded(load_project(root), "peek", {})
+    assert run["status"] == "failed"
+    assert "outside the project" in run["error"]
