@@ -121,7 +121,7 @@ def _summary(run: dict) -> None:
 
 
 @app.command()
-def actions(json_: bool = JsonOption) -> None:
+def actions(json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> None:
     """List every step action with its arguments and a one-line description."""
     from orchestrator.actions import registry
 

@@ -1,0 +1,129 @@
+"""The commands' JSON outputs and exit codes, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROBOTS = """\
+robots:
+  greet:
+    manual_minutes: 1
+    inputs: {who: {default: world}}
+    steps:
+      - log: "Hello {{ inputs.who }}"
+  batch:
+    manual_minutes: 6
+    exception_minutes: 3
+    items: "{{ range(10) | list }}"
+    steps:
+      - if: "{{ item in [3, 7] }}"
+        fail: "item {{ item }} has no PO number"
+"""
+
+
+def retake(root, *args, env=None):
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("RETAKE_BROKER_URL", None)
+    full_env.pop("RETAKE_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "orchestrator", *args, "--project", str(root)],
+                          capture_output=True, text=True, env=full_env, timeout=120)
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project(ROBOTS)
+
+
+def test_run_json_prints_the_run_record(project):
+    done = retake(project, "run", "greet", "--input", "who=Ops", "--json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert set(record) >= {"run_id", "robot", "status", "items", "duration_s", "error"}
+    assert record["robot"] == "greet" and record["status"] == "succeeded" and record["error"] is None
+    assert record["items"] == {"total": 1, "succeeded": 1, "failed": 0, "cancelled": 0}
+    assert record["inputs"] == {"who": "Ops"}
+    assert record["started_at"].endswith("Z")
+
+
+def test_a_partial_run_exits_1_and_bad_input_exits_2(project):
+    done = retake(project, "run", "batch", "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["items"] == {"total": 10, "succeeded": 8, "failed": 2, "cancelled": 0}
+    bad = retake(project, "run", "greet", "--input", "whom=x")
+    assert bad.returncode == 2 and "did you mean 'who'" in bad.stderr
+    missing = retake(project, "run", "gret")
+    assert missing.returncode == 2 and "did you mean 'greet'" in missing.stderr
+
+
+def test_runs_and_runs_show_in_json(project):
+    run_id = json.loads(retake(project, "run", "batch", "--json").stdout)["run_id"]
+    retake(project, "run", "greet")
+    listed = json.loads(retake(project, "runs", "--json").stdout)
+    assert [r["robot"] for r in listed] == ["greet", "batch"]
+    only = json.loads(retake(project, "runs", "--robot", "batch", "--status", "partial", "--json").stdout)
+    assert [r["run_id"] for r in only] == [run_id]
+    shown = json.loads(retake(project, "runs", "show", run_id, "--json").stdout)
+    assert shown["run_id"] == run_id and len(shown["items_detail"]) == 10
+    failed = [it for it in shown["items_detail"] if it["status"] == "failed"]
+    assert [(it["key"], it["error"]["kind"], it["error"]["step"]) for it in failed] == [
+        ("3", "business", "fail"), ("7", "business", "fail")]
+    assert failed[0]["error"]["message"] == "item 3 has no PO number"
+    assert retake(project, "runs", "show", "nope").returncode == 1
+
+
+def test_report_json_gives_the_first_savings_figures(project):
+    retake(project, "run", "batch")
+    retake(project, "run", "greet")
+    report = json.loads(retake(project, "report", "--json").stdout)
+    by_robot = {r["robot"]: r for r in report["robots"]}
+    batch = by_robot["batch"]
+    assert (batch["runs"], batch["items_succeeded"], batch["items_failed"]) == (1, 8, 2)
+    # 8 x 6 min - 2 x 3 min = 42 min = 0.7 h; x 60,000 KRW/h = 42,000 KRW
+    assert batch["manual_hours_saved"] == pytest.approx(0.7)
+    assert batch["value_saved"] == pytest.approx(42_000)
+    assert batch["net_value"] == pytest.approx(42_000 - batch["robot_hours"] * 600, abs=0.01)
+    total = report["total"]
+    assert total["runs"] == 2 and total["items_succeeded"] == 9
+    assert total["value_saved"] == pytest.approx(43_000)
+    assert report["currency"] == "KRW"
+
+
+def test_secrets_are_masked_in_logs_and_the_ledger(make_project):
+    root = make_project("""\
+        robots:
+          login:
+            secrets: [ERP_PASSWORD]
+            steps:
+              - log: "typing {{ secrets.ERP_PASSWORD }} into the form"
+              - fail: "login refused for password {{ secrets.ERP_PASSWORD }}"
+        """)
+    secret = "hunter2-very-secret"
+    done = retake(root, "run", "login", "--json", env={"ERP_PASSWORD": secret, "RETAKE_LOG_LEVEL": "DEBUG"})
+    assert done.returncode == 1
+    assert secret not in done.stdout + done.stderr
+    assert "typing *** into the form" in done.stderr
+    run_id = json.loads(done.stdout)["run_id"]
+    log = (root / ".retake" / "runs" / run_id / "log.jsonl").read_text()
+    assert "typing *** into the form" in log and secret not in log
+    shown = retake(root, "runs", "show", run_id, "--json").stdout
+    assert secret not in shown and "login refused for password ***" in shown
+    db = (root / ".retake" / "retake.db").read_bytes()
+    assert secret.encode() not in db
+
+
+def test_a_missing_secret_fails_the_run_with_what_to_do(make_project):
+    root = make_project("robots:\n  login:\n    secrets: [NOT_SET_ANYWHERE]\n    steps: [{log: hi}]\n")
+    done = retake(root, "run", "login", "--json")
+    assert done.returncode == 1
+    assert "NOT_SET_ANYWHERE" in json.loads(done.stdout)["error"]
+
+
+def test_actions_lists_every_action(project):
+    listed = json.loads(retake(project, "actions", "--json").stdout)
+    names = {a["action"] for a in listed}
+    assert {"log", "set", "sleep", "fail", "files.list", "files.move", "files.copy", "files.write"} <= names
