@@ -41,7 +41,7 @@ def dump_json(data: Any) -> None:
 def console():  # noqa: ANN201
     from rich.console import Console
 
-    return Console()
+    return Console(highlight=False)
 
 
 def ledger(loaded):  # noqa: ANN001, ANN201
