@@ -72,6 +72,7 @@ class Scheduler:
         self._cursor: dict[str, dt.datetime] = {}
         self._next: dict[str, tuple[Any, dt.datetime]] = {}
         self._watchers: dict[str, tuple[Any, FileWatcher]] = {}
+        self.started_runs: list[str] = []
 
     # the project, reloaded when its files change ---------------------------------------
     @property
@@ -144,7 +145,8 @@ class Scheduler:
         timing = Timing(tz=tz, cron=schedule.cron, every=schedule.every)
         key = (schedule.cron, schedule.every, str(tz))
         if name not in self._cursor:
-            self._cursor[name] = claims.last_slot(name) or now
+            # no history: a slot within `late_after` before the start is still on time (so `--once` every minute works)
+            self._cursor[name] = claims.last_slot(name) or now - dt.timedelta(seconds=self.late_after)
         cursor = self._cursor[name]
         cached = self._next.get(name)
         upcoming = cached[1] if cached and cached[0] == key else timing.next_after(cursor)
@@ -199,7 +201,9 @@ class Scheduler:
             for key, value in auto.items():
                 if robot is not None and key in robot.inputs and key not in inputs:
                     inputs[key] = value
-            return FiringStatus.FIRED, self.launcher(loaded, schedule.robot, inputs), None
+            run_id = self.launcher(loaded, schedule.robot, inputs)
+            self.started_runs.append(run_id)
+            return FiringStatus.FIRED, run_id, None
         except RetakeError as exc:
             return FiringStatus.FAILED, None, str(exc)
 
@@ -253,4 +257,4 @@ class Scheduler:
 
 
 def _show(slot: dt.datetime, tz: ZoneInfo) -> str:
-    return slot.astimezone(tz).isoformat(timespec="minutes")
+    return slot.astimezone(tz).isoformat(timespec="seconds")
