@@ -12,7 +12,7 @@ from orchestrator.loader import load_project
 from orchestrator.scheduling.clock import FakeClock, SystemClock
 from orchestrator.scheduling.scheduler import Scheduler
 
-START = dt.datetime(2026, 9, 21, 9, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 9, 21, 9, 0, tzinfo=dt.UTC)
 
 PROJECT = """
 robots:
@@ -117,7 +117,7 @@ def test_files_written_slowly_in_real_time_start_runs_with_the_complete_file(emb
     inbox.mkdir()
     seen: list[tuple[str, int]] = []
 
-    def launcher(loaded, robot, inputs):  # noqa: ANN001, ANN202
+    def launcher(loaded, robot, inputs):
         seen.append((inputs["file"], (root / inputs["file"]).stat().st_size))
         from orchestrator.submit import submit
 

@@ -19,7 +19,7 @@ from orchestrator.scheduling.tables import firings
 pytestmark = pytest.mark.services
 
 SLOTS = 1000
-START = dt.datetime(2026, 9, 21, 0, 0, 30, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 9, 21, 0, 0, 30, tzinfo=dt.UTC)
 
 
 def test_two_schedulers_on_postgresql_fire_1000_slots_none_twice_none_missed(

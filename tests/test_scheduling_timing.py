@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +16,7 @@ from orchestrator.spec import Calendar
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 SEOUL = ZoneInfo("Asia/Seoul")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def local_slots(timing: Timing, start: dt.datetime, end: dt.datetime) -> list[str]:
@@ -42,7 +43,7 @@ def test_hourly_jobs_follow_real_time_through_both_changes_in_berlin():
     fall = timing.between(dt.datetime(2026, 10, 25, 1, 30, tzinfo=BERLIN),
                           dt.datetime(2026, 10, 25, 3, 30, tzinfo=BERLIN))
     assert [s.astimezone(BERLIN).strftime("%H:%M%z") for s in fall] == ["02:00+0200", "02:00+0100", "03:00+0100"]
-    assert all(b - a == dt.timedelta(hours=1) for a, b in zip(fall, fall[1:]))
+    assert all(b - a == dt.timedelta(hours=1) for a, b in itertools.pairwise(fall))
 
 
 def test_every_counts_real_time_from_local_midnight():

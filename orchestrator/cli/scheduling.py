@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -12,9 +12,9 @@ from orchestrator.cli.common import EXIT_OK, JsonOption, ProjectOption, dump_jso
 
 @app.command()
 def scheduler(
-    project: Optional[str] = ProjectOption,
+    project: str | None = ProjectOption,
     threads: int = typer.Option(2, "--threads", help="Worker threads for runs on the embedded default."),
-    name: Optional[str] = typer.Option(None, "--name", help="This scheduler's name in the ledger "
+    name: str | None = typer.Option(None, "--name", help="This scheduler's name in the ledger "
                                        "(default HOST:PID)."),
     once: bool = typer.Option(False, "--once", help="Fire what is due now, wait for those runs, and exit."),
     drain: float = typer.Option(60.0, "--drain", help="On stop, seconds to let runs started here finish "
@@ -91,9 +91,9 @@ def _drain(loaded: Any, run_ids: list[str], timeout: float | None) -> None:
 
 @app.command()
 def schedules(
-    project: Optional[str] = ProjectOption,
+    project: str | None = ProjectOption,
     next_: int = typer.Option(5, "--next", "-n", min=0, help="How many next firings to list per schedule."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Start from this date or date-time (ISO; "
+    from_: str | None = typer.Option(None, "--from", help="Start from this date or date-time (ISO; "
                                         "without an offset, in the project's zone). Default: now."),
     history: int = typer.Option(0, "--history", min=0, help="Also list each schedule's last N firings from "
                                 "the ledger."),

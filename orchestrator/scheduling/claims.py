@@ -16,7 +16,7 @@ from orchestrator.ledger.tables import runs
 from orchestrator.scheduling.tables import firings, trigger_files
 from orchestrator.states import RunStatus
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 OPEN_RUN_STATES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 

@@ -61,8 +61,8 @@ def upcoming(loaded: LoadedProject, name: str, schedule: Schedule, *, start: dt.
 def parse_from(text: str | None, tz: ZoneInfo) -> dt.datetime:
     """--from: an ISO date or date-time; without an offset it is read in the project's zone."""
     if not text:
-        return dt.datetime.now(dt.timezone.utc)
-    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return dt.datetime.now(dt.UTC)
+    value = dt.datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(dt.timezone.utc) - dt.timedelta(microseconds=1)
+    return value.astimezone(dt.UTC) - dt.timedelta(microseconds=1)

@@ -103,7 +103,7 @@ class Scheduler:
         """Fire everything due now; what was done, in order."""
         loaded = self.loaded
         claims = self.claims(loaded)
-        now = self.clock.now().astimezone(dt.timezone.utc)
+        now = self.clock.now().astimezone(dt.UTC)
         done: list[Firing] = []
         for name, schedule in loaded.spec.schedules.items():
             if not schedule.enabled:

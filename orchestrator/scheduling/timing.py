@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _MARGIN = dt.timedelta(hours=3)  # more than any DST shift: slots are yielded in order past this watermark
 ALIASES = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
            "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
@@ -45,8 +45,16 @@ def cron_problem(expr: str) -> str | None:
     return None
 
 
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+def interval_text(seconds: float) -> str:
+    """15m, 1h30m, 1d, 2s: an interval the way it is written in YAML."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    rest, parts = int(seconds), []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts) or "0s"
 
 
 class Timing:
@@ -63,9 +71,7 @@ class Timing:
 
     def describe(self) -> str:
         if self.every is not None:
-            from orchestrator.durations import format_duration
-
-            return f"every {format_duration(self.every)}"
+            return f"every {interval_text(self.every)}"
         return f"cron {self.cron}"
 
     def iter_after(self, after: dt.datetime) -> Iterator[dt.datetime]:
