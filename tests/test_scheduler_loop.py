@@ -209,3 +209,39 @@ def test_a_second_scheduler_on_the_same_ledger_fires_nothing_twice(embedded, mak
         done += sched.tick() + other.tick()
     assert len(done) == 13 and len({f.slot for f in done}) == 13
     assert len(runs_of(sched)) == 13
+
+
+def test_a_slot_claimed_by_a_scheduler_that_died_before_queuing_is_closed_as_failed(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  often:
+    robot: intake
+    every: 1h
+""", dt.datetime(2026, 9, 21, 8, 0, tzinfo=SEOUL))
+    claims = sched.claims(sched.loaded)
+    orphan = claims.claim("often", dt.datetime(2026, 9, 21, 7, 0, tzinfo=SEOUL), now=clock.now())
+    assert orphan is not None
+    clock.advance(minutes=11)
+    sched.tick()
+    [row] = [h for h in claims.history("often") if h["id"] == orphan]
+    assert row["status"] == "failed" and "stopped before queuing" in row["reason"]
+
+
+def test_slots_while_a_schedule_was_disabled_are_not_caught_up_when_it_is_enabled_again(embedded, make_project):
+    root = make_project(ROBOT + """
+  often:
+    robot: intake
+    every: 1h
+    overlap: queue
+    misfire: all
+    grace: 1d
+""")
+    clock = FakeClock(dt.datetime(2026, 9, 21, 8, 59, tzinfo=SEOUL))
+    sched = Scheduler(root, clock=clock)
+    assert [f.status for f in run_until(sched, clock, clock.now() + dt.timedelta(minutes=2),
+                                        dt.timedelta(minutes=1))] == ["fired"]
+    manifest = root / "robots.yaml"
+    manifest.write_text(manifest.read_text().replace("grace: 1d", "grace: 1d\n    enabled: false"))
+    assert run_until(sched, clock, clock.now() + dt.timedelta(hours=3), dt.timedelta(minutes=1)) == []
+    manifest.write_text(manifest.read_text().replace("    enabled: false\n", ""))
+    done = run_until(sched, clock, clock.now() + dt.timedelta(minutes=61), dt.timedelta(minutes=1))
+    assert [(f.slot.astimezone(SEOUL).hour, f.status) for f in done] == [(13, "fired")]

@@ -82,6 +82,16 @@ class Claims:
         with self.engine.begin() as conn:
             conn.execute(update(firings).where(firings.c.id == firing_id).values(**values))
 
+    def expire_claims(self, older_than: dt.datetime) -> int:
+        """Close claims whose scheduler stopped between claiming a slot and queuing its run."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(firings).where(and_(
+                firings.c.project == self.project, firings.c.status == FiringStatus.CLAIMED,
+                firings.c.claimed_at < older_than)).values(
+                status=FiringStatus.FAILED, reason="the scheduler that claimed this slot stopped before "
+                                                   "queuing its run"))
+        return result.rowcount
+
     def last_slot(self, schedule: str) -> dt.datetime | None:
         with self.engine.connect() as conn:
             value = conn.execute(select(func.max(firings.c.slot)).where(and_(

@@ -30,6 +30,7 @@ from orchestrator.scheduling.triggers import FileWatcher, SeenFile
 from orchestrator.spec import Schedule
 
 Launcher = Callable[[LoadedProject, str, dict[str, Any]], str]
+STALE_CLAIM = dt.timedelta(minutes=10)   # a claim not settled by then lost its scheduler
 CATCH_UP_WINDOW = dt.timedelta(days=7)   # after a long outage, slots older than this are not even listed
 MAX_SLOTS_PER_TICK = 10_000
 
@@ -73,6 +74,7 @@ class Scheduler:
         self._next: dict[str, tuple[Any, dt.datetime]] = {}
         self._watchers: dict[str, tuple[Any, FileWatcher]] = {}
         self.started_runs: list[str] = []
+        self._swept: dt.datetime | None = None
 
     # the project, reloaded when its files change ---------------------------------------
     @property
@@ -105,8 +107,14 @@ class Scheduler:
         claims = self.claims(loaded)
         now = self.clock.now().astimezone(dt.UTC)
         done: list[Firing] = []
+        if self._swept is None or now - self._swept > dt.timedelta(minutes=1):
+            self._swept = now
+            if claims.expire_claims(now - STALE_CLAIM):
+                logger.warning("closed slot claims left open by a scheduler that stopped mid-way")
         for name, schedule in loaded.spec.schedules.items():
             if not schedule.enabled:
+                self._cursor[name] = now  # enabled again later: slots while it was off are not misfires
+                self._next.pop(name, None)
                 continue
             try:
                 if schedule.on is not None:
