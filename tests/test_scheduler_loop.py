@@ -245,3 +245,17 @@ def test_slots_while_a_schedule_was_disabled_are_not_caught_up_when_it_is_enable
     manifest.write_text(manifest.read_text().replace("    enabled: false\n", ""))
     done = run_until(sched, clock, clock.now() + dt.timedelta(minutes=61), dt.timedelta(minutes=1))
     assert [(f.slot.astimezone(SEOUL).hour, f.status) for f in done] == [(13, "fired")]
+
+
+def test_a_new_schedule_fires_its_latest_on_time_slot_only_once_at_start(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  fast:
+    robot: intake
+    every: 1s
+    misfire: skip
+    overlap: queue
+""", dt.datetime(2026, 9, 21, 9, 0, 30, 500000, tzinfo=SEOUL))
+    done = sched.tick()
+    assert [(f.slot.astimezone(SEOUL).strftime("%H:%M:%S"), f.status) for f in done] == [("09:00:30", "fired")]
+    clock.advance(2)
+    assert [f.slot.astimezone(SEOUL).strftime("%H:%M:%S") for f in sched.tick()] == ["09:00:31", "09:00:32"]

@@ -132,3 +132,33 @@ schedules:
     assert {r["status"] for r in runs} == {"succeeded"} and {r["trigger"] for r in runs} == {"schedule"}
     history = json.loads(retake(root, "schedules", "--history", "50", "--json").stdout)[0]["history"]
     assert {h["run_id"] for h in history if h["status"] == "fired"} == {r["id"] for r in runs}
+
+
+def test_with_a_broker_the_scheduler_queues_runs_for_workers(make_project, redis_url):
+    import redis
+
+    url = redis_url.rsplit("/", 1)[0] + "/9"      # a Redis db of its own, emptied before and after
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    root = make_project(ROBOTS + """
+schedules:
+  often:
+    robot: greet
+    every: 2s
+""")
+    env = {**os.environ, "RETAKE_BROKER_URL": url}
+    env.pop("RETAKE_DATABASE_URL", None)
+    try:
+        done = subprocess.run([sys.executable, "-m", "orchestrator", "scheduler", "--once", "--project", str(root)],
+                              capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        [line] = done.stdout.splitlines()
+        schedule, _, status, run_id, _ = line.split("\t")
+        assert (schedule, status) == ("often", "fired")
+        assert client.llen("dramatiq:retake") == 1
+        from orchestrator.ledger import Ledger, engine_for
+
+        run = Ledger(engine_for(f"sqlite:///{root / '.retake' / 'retake.db'}")).get_run(run_id)
+        assert run["status"] == "queued" and run["trigger"] == "schedule"
+    finally:
+        client.flushdb()

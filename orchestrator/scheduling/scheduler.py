@@ -153,8 +153,7 @@ class Scheduler:
         timing = Timing(tz=tz, cron=schedule.cron, every=schedule.every)
         key = (schedule.cron, schedule.every, str(tz))
         if name not in self._cursor:
-            # no history: a slot within `late_after` before the start is still on time (so `--once` every minute works)
-            self._cursor[name] = claims.last_slot(name) or now - dt.timedelta(seconds=self.late_after)
+            self._cursor[name] = claims.last_slot(name) or self._first_cursor(timing, now)
         cursor = self._cursor[name]
         cached = self._next.get(name)
         upcoming = cached[1] if cached and cached[0] == key else timing.next_after(cursor)
@@ -168,6 +167,11 @@ class Scheduler:
         self._cursor[name] = max(now, cursor)
         self._next[name] = (key, timing.next_after(self._cursor[name]))
         return done
+
+    def _first_cursor(self, timing: Timing, now: dt.datetime) -> dt.datetime:
+        """A schedule without history starts now, its latest slot included when it is on time (`--once`)."""
+        recent = timing.between(now - dt.timedelta(seconds=self.late_after), now, limit=1)
+        return recent[0] - dt.timedelta(microseconds=1) if recent else now
 
     def _apply(self, loaded: LoadedProject, claims: Claims, name: str, schedule: Schedule, decision: Decision,
                now: dt.datetime, tz: ZoneInfo) -> Firing | None:
