@@ -32,7 +32,7 @@ schedules:
     overlap: queue
     inputs: {at: "{{ slot }}"}
 """
-START = dt.datetime(2026, 9, 21, 0, 0, 30, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 9, 21, 0, 0, 30, tzinfo=dt.UTC)
 
 
 def _scheduler(root: str, url: str, name: str, slots: int, barrier: mp.Barrier, out: mp.Queue) -> None:
