@@ -122,27 +122,55 @@ class Robot(Strict):
 
 
 class Calendar(Strict):
-    holidays: str | None = None
-    subdivision: str | None = None
+    """Business days: a schedule's slots on other days are skipped (and `retake schedules` says why)."""
+
+    holidays: str | None = Field(None, description="Country (KR, US, DE...) or market (XKRX, XNYS) code.")
+    subdivision: str | None = Field(None, description="State or province, e.g. CA for holidays: US.")
+    language: str | None = Field(None, description="Language of holiday names, e.g. ko or en_US.")
     skip_weekends: bool = False
-    closed: list[str] = Field(default_factory=list)
+    closed: list[str] = Field(default_factory=list, description="Extra closed dates, YYYY-MM-DD.")
+
+
+class FileTrigger(Strict):
+    """`on: {files: "data/inbox/*.pdf"}`: a run when new files matching the pattern are complete."""
+
+    files: str | list[str] = Field(description="Glob pattern(s) relative to the project folder.")
+    batch: bool = Field(False, description="One run for all new files (input `files`) instead of one per file.")
+    poll: float = Field(5.0, gt=0, description="How often to look; a file is complete when unchanged "
+                                               "between two looks.")
+
+    _d = field_validator("poll", mode="before")(_duration)
+
+    @property
+    def patterns(self) -> list[str]:
+        return [self.files] if isinstance(self.files, str) else list(self.files)
 
 
 class Schedule(Strict):
     robot: str
-    cron: str | None = None
-    every: float | None = None
-    on: dict[str, Any] | None = None
-    timezone: str | None = None
+    cron: str | None = Field(None, description="Five fields: minute hour day month weekday (MON-FRI works).")
+    every: float | None = Field(None, gt=0, description="An interval such as 15m or 2h.")
+    on: FileTrigger | None = None
+    timezone: str | None = Field(None, description="IANA zone; default: the project's timezone.")
     calendar: Calendar | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     misfire: Literal["skip", "once", "all"] = "once"
-    grace: float = 3600.0
-    overlap: Literal["skip", "queue", "cancel_previous"] = "skip"
+    grace: float = Field(3600.0, ge=0, description="How late a missed slot may still run.")
+    overlap: Literal["skip", "queue", "cancel_previous"] | None = Field(
+        None, description="When the previous run is still open: skip (default for times), queue (default "
+                          "for file triggers) or cancel_previous.")
     enabled: bool = True
     description: str = ""
 
     _d = field_validator("every", "grace", mode="before")(_duration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads a bare `on:` key as the boolean true."""
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = {("on" if k is True else k): v for k, v in data.items()}
+        return data
 
 
 class Settings(Strict):

@@ -75,6 +75,8 @@ def _build(node: yaml.Node, path: Path_, src: Source) -> Any:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = _constructor.construct_object(key_node, deep=True)
+            if key is True and key_node.value.lower() == "on":
+                key = "on"  # YAML 1.1 reads a bare `on:` as true; in our files it is the key `on`
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 key = str(key)
             if key in out:

@@ -1,0 +1,261 @@
+"""The scheduler with a fake clock and the real ledger: a Korean week, DST, misfires, overlap, restarts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from orchestrator import projects
+from orchestrator.loader import load_project
+from orchestrator.scheduling.claims import Claims
+from orchestrator.scheduling.clock import FakeClock
+from orchestrator.scheduling.scheduler import Scheduler
+from orchestrator.states import RunStatus
+from orchestrator.submit import embedded_worker, wait_for
+
+SEOUL = ZoneInfo("Asia/Seoul")
+NY = ZoneInfo("America/New_York")
+
+ROBOT = """
+robots:
+  intake:
+    inputs:
+      day: {default: none}
+      count: {type: integer, default: 0}
+    steps:
+      - log: "intake {{ inputs.day }}"
+schedules:
+"""
+
+
+def scheduler_for(make_project, schedules: str, start: dt.datetime, **options) -> tuple[Scheduler, FakeClock]:
+    root = make_project(ROBOT + schedules)
+    clock = FakeClock(start)
+    return Scheduler(load_project(root), clock=clock, **options), clock
+
+
+def run_until(sched: Scheduler, clock: FakeClock, end: dt.datetime, step: dt.timedelta, *,
+              finish: bool = False) -> list:
+    """Tick every `step` until `end`; with `finish`, wait for each fired run (embedded worker) to end."""
+    done = []
+    while clock.now() < end:
+        clock.advance(step)
+        fired = sched.tick()
+        if finish:
+            ledger = projects.ledger_for(sched.loaded)
+            for f in fired:
+                if f.run_id:
+                    wait_for(ledger, f.run_id, poll=0.01, timeout=30)
+        done += fired
+    return done
+
+
+def runs_of(sched: Scheduler) -> list[dict]:
+    return projects.ledger_for(sched.loaded).list_runs(limit=1000)
+
+
+def test_a_week_in_seoul_fires_on_business_days_and_says_why_it_skipped_chuseok_and_the_weekend(
+        embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  morning:
+    robot: intake
+    cron: "0 9 * * *"
+    calendar: {holidays: KR, skip_weekends: true}
+    inputs: {day: "{{ date }}"}
+""", dt.datetime(2026, 9, 21, 0, 0, tzinfo=SEOUL))
+    import orchestrator.queue  # noqa: F401 - the actors the in-process worker consumes
+
+    embedded_worker(1)
+    done = run_until(sched, clock, dt.datetime(2026, 9, 28, 0, 0, tzinfo=SEOUL), dt.timedelta(minutes=10),
+                     finish=True)
+    by_day = {f.slot.astimezone(SEOUL).date().isoformat(): (f.status, f.reason) for f in done}
+    assert by_day == {
+        "2026-09-21": ("fired", None), "2026-09-22": ("fired", None), "2026-09-23": ("fired", None),
+        "2026-09-24": ("skipped", "holiday: The day preceding Chuseok"),
+        "2026-09-25": ("skipped", "holiday: Chuseok"),
+        "2026-09-26": ("skipped", "holiday: The second day of Chuseok; weekend"),
+        "2026-09-27": ("skipped", "weekend"),
+    }
+    runs = runs_of(sched)
+    assert sorted(r["inputs"]["day"] for r in runs) == ["2026-09-21", "2026-09-22", "2026-09-23"]
+    assert {(r["trigger"], r["status"]) for r in runs} == {("schedule", "succeeded")}
+    history = Claims(projects.ledger_for(sched.loaded).engine, project="test-project", scheduler="-").history()
+    assert len(history) == 7
+    fired = {h["run_id"] for h in history if h["status"] == "fired"}
+    assert fired == {r["id"] for r in runs}
+    assert all(h["slot"].astimezone(SEOUL).hour == 9 for h in history)
+
+
+@pytest.mark.parametrize("start, expected", [
+    (dt.datetime(2026, 3, 7, 12, tzinfo=NY), ["2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00"]),
+    (dt.datetime(2026, 10, 31, 12, tzinfo=NY), ["2026-11-01T02:30:00-05:00", "2026-11-02T02:30:00-05:00"]),
+], ids=["spring-forward", "fall-back"])
+def test_a_job_at_0230_on_dst_change_days_in_new_york_runs_once_each_day(embedded, make_project, start, expected):
+    sched, clock = scheduler_for(make_project, """
+  nightly:
+    robot: intake
+    cron: "30 2 * * *"
+    timezone: America/New_York
+    overlap: queue
+""", start)
+    done = run_until(sched, clock, start + dt.timedelta(days=2), dt.timedelta(minutes=5))
+    assert [f.slot.astimezone(NY).isoformat() for f in done] == expected
+    assert all(f.status == "fired" for f in done)
+
+
+def test_a_repeated_hour_fires_a_fixed_0130_job_once(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  nightly:
+    robot: intake
+    cron: "30 1 * * *"
+    timezone: America/New_York
+""", dt.datetime(2026, 11, 1, 0, 0, tzinfo=NY))
+    done = run_until(sched, clock, dt.datetime(2026, 11, 1, 12, 0, tzinfo=NY), dt.timedelta(minutes=5))
+    assert [f.slot.astimezone(NY).isoformat() for f in done] == ["2026-11-01T01:30:00-04:00"]
+
+
+@pytest.mark.parametrize("misfire, grace, fired_hours, missed_hours", [
+    ("skip", "1h", [], [10, 11, 12]),
+    ("once", "1h", [12], [10, 11]),
+    ("all", "1h", [12], [10, 11]),
+    ("once", "4h", [12], [10, 11]),
+    ("all", "4h", [10, 11, 12], []),
+])
+def test_after_a_three_hour_outage_a_restarted_scheduler_applies_the_misfire_policy(
+        embedded, make_project, misfire, grace, fired_hours, missed_hours):
+    schedules = f"""
+  hourly:
+    robot: intake
+    cron: "0 * * * *"
+    misfire: {misfire}
+    grace: {grace}
+    overlap: queue
+"""
+    sched, clock = scheduler_for(make_project, schedules, dt.datetime(2026, 9, 21, 8, 30, tzinfo=SEOUL))
+    first = run_until(sched, clock, dt.datetime(2026, 9, 21, 9, 0, 30, tzinfo=SEOUL), dt.timedelta(seconds=30))
+    assert [(f.slot.astimezone(SEOUL).hour, f.status) for f in first] == [(9, "fired")]
+    # the scheduler is down from 09:01 to 12:30, then starts again (a new process: state from the ledger)
+    clock.set(dt.datetime(2026, 9, 21, 12, 30, tzinfo=SEOUL))
+    restarted = Scheduler(sched.loaded, clock=clock)
+    done = restarted.tick()
+    assert [f.slot.astimezone(SEOUL).hour for f in done if f.status == "fired"] == fired_hours
+    assert [f.slot.astimezone(SEOUL).hour for f in done if f.status == "missed"] == missed_hours
+    assert len(runs_of(restarted)) == 1 + len(fired_hours)
+    assert restarted.tick() == []
+
+
+def _overlap(make_project, policy: str) -> tuple[Scheduler, FakeClock, list]:
+    sched, clock = scheduler_for(make_project, f"""
+  every_hour:
+    robot: intake
+    every: 1h
+    overlap: {policy}
+""", dt.datetime(2026, 9, 21, 8, 59, tzinfo=SEOUL))
+    first = run_until(sched, clock, dt.datetime(2026, 9, 21, 9, 0, 10, tzinfo=SEOUL), dt.timedelta(seconds=10))
+    second = run_until(sched, clock, dt.datetime(2026, 9, 21, 10, 0, 10, tzinfo=SEOUL), dt.timedelta(minutes=1))
+    return sched, clock, first + second
+
+
+def test_overlap_skip_records_a_skipped_firing_while_the_previous_run_is_open(embedded, make_project):
+    sched, clock, done = _overlap(make_project, "skip")
+    assert [f.status for f in done] == ["fired", "skipped"]
+    assert done[1].reason == f"overlap: run {done[0].run_id} still open"
+    ledger = projects.ledger_for(sched.loaded)
+    ledger.fail_run(done[0].run_id, "finished for the test", RunStatus.FAILED)
+    later = run_until(sched, clock, dt.datetime(2026, 9, 21, 11, 0, 10, tzinfo=SEOUL), dt.timedelta(minutes=1))
+    assert [f.status for f in later] == ["fired"]
+
+
+def test_overlap_queue_fires_while_the_previous_run_is_open(embedded, make_project):
+    sched, _, done = _overlap(make_project, "queue")
+    assert [f.status for f in done] == ["fired", "fired"]
+    assert [r["status"] for r in runs_of(sched)] == ["queued", "queued"]
+
+
+def test_overlap_cancel_previous_cancels_the_open_run_and_fires(embedded, make_project):
+    sched, _, done = _overlap(make_project, "cancel_previous")
+    assert [f.status for f in done] == ["fired", "fired"]
+    ledger = projects.ledger_for(sched.loaded)
+    old, new = ledger.get_run(done[0].run_id), ledger.get_run(done[1].run_id)
+    assert old["status"] == "cancelled" and "cancel_previous" in old["error"]
+    assert new["status"] == "queued"
+
+
+def test_a_run_that_cannot_start_is_recorded_as_a_failed_firing(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  broken:
+    robot: intake
+    every: 1h
+    inputs: {count: "{{ date }}"}
+""", dt.datetime(2026, 9, 21, 8, 59, tzinfo=SEOUL))
+    done = run_until(sched, clock, dt.datetime(2026, 9, 21, 9, 1, tzinfo=SEOUL), dt.timedelta(minutes=1))
+    assert [f.status for f in done] == ["failed"]
+    assert "input 'count' should be a integer" in done[0].reason
+
+
+def test_a_second_scheduler_on_the_same_ledger_fires_nothing_twice(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  often:
+    robot: intake
+    every: 5m
+    overlap: queue
+""", dt.datetime(2026, 9, 21, 8, 59, tzinfo=SEOUL), name="a")
+    other = Scheduler(sched.loaded, clock=clock, name="b")
+    done = []
+    while clock.now() < dt.datetime(2026, 9, 21, 10, 0, 30, tzinfo=SEOUL):
+        clock.advance(minutes=1)
+        done += sched.tick() + other.tick()
+    assert len(done) == 13 and len({f.slot for f in done}) == 13
+    assert len(runs_of(sched)) == 13
+
+
+def test_a_slot_claimed_by_a_scheduler_that_died_before_queuing_is_closed_as_failed(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  often:
+    robot: intake
+    every: 1h
+""", dt.datetime(2026, 9, 21, 8, 0, tzinfo=SEOUL))
+    claims = sched.claims(sched.loaded)
+    orphan = claims.claim("often", dt.datetime(2026, 9, 21, 7, 0, tzinfo=SEOUL), now=clock.now())
+    assert orphan is not None
+    clock.advance(minutes=11)
+    sched.tick()
+    [row] = [h for h in claims.history("often") if h["id"] == orphan]
+    assert row["status"] == "failed" and "stopped before queuing" in row["reason"]
+
+
+def test_slots_while_a_schedule_was_disabled_are_not_caught_up_when_it_is_enabled_again(embedded, make_project):
+    root = make_project(ROBOT + """
+  often:
+    robot: intake
+    every: 1h
+    overlap: queue
+    misfire: all
+    grace: 1d
+""")
+    clock = FakeClock(dt.datetime(2026, 9, 21, 8, 59, tzinfo=SEOUL))
+    sched = Scheduler(root, clock=clock)
+    assert [f.status for f in run_until(sched, clock, clock.now() + dt.timedelta(minutes=2),
+                                        dt.timedelta(minutes=1))] == ["fired"]
+    manifest = root / "robots.yaml"
+    manifest.write_text(manifest.read_text().replace("grace: 1d", "grace: 1d\n    enabled: false"))
+    assert run_until(sched, clock, clock.now() + dt.timedelta(hours=3), dt.timedelta(minutes=1)) == []
+    manifest.write_text(manifest.read_text().replace("    enabled: false\n", ""))
+    done = run_until(sched, clock, clock.now() + dt.timedelta(minutes=61), dt.timedelta(minutes=1))
+    assert [(f.slot.astimezone(SEOUL).hour, f.status) for f in done] == [(13, "fired")]
+
+
+def test_a_new_schedule_fires_its_latest_on_time_slot_only_once_at_start(embedded, make_project):
+    sched, clock = scheduler_for(make_project, """
+  fast:
+    robot: intake
+    every: 1s
+    misfire: skip
+    overlap: queue
+""", dt.datetime(2026, 9, 21, 9, 0, 30, 500000, tzinfo=SEOUL))
+    done = sched.tick()
+    assert [(f.slot.astimezone(SEOUL).strftime("%H:%M:%S"), f.status) for f in done] == [("09:00:30", "fired")]
+    clock.advance(2)
+    assert [f.slot.astimezone(SEOUL).strftime("%H:%M:%S") for f in sched.tick()] == ["09:00:31", "09:00:32"]
