@@ -10,6 +10,7 @@ from orchestrator.ledger.tables import metadata
 
 TABLE_MODULES = [
     "orchestrator.ledger.tables",
+    "orchestrator.web.tables",
 ]
 
 

@@ -1,0 +1,129 @@
+"""The FastAPI application behind `retake serve`: the HTTP API, the dashboard, /health and /metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from orchestrator.web import tokens
+
+COOKIE = "retake_token"
+bearer = HTTPBearer(auto_error=False, description="An API token from `retake token create --role ROLE`.")
+
+
+class LoginRequired(Exception):
+    """A dashboard page was asked for without a valid session: go to the sign-in page."""
+
+
+class Site:
+    """What every route needs: the project (reloaded when its files change) and its ledger."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+
+    @property
+    def loaded(self) -> Any:
+        from orchestrator import projects
+
+        return projects.project(self.root)
+
+    @property
+    def ledger(self) -> Any:
+        from orchestrator import projects
+
+        return projects.ledger_for(self.loaded)
+
+    @property
+    def engine(self) -> Any:
+        return self.ledger.engine
+
+
+def site(request: Request) -> Site:
+    return request.app.state.site
+
+
+def _token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return credentials.credentials
+    return request.cookies.get(COOKIE)
+
+
+def require(role: str) -> Any:
+    """API dependency: 401 without a valid token, 403 when its role is below `role`."""
+
+    def check(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+        user = tokens.verify(site(request).engine, _token(request, credentials))
+        if user is None:
+            raise HTTPException(401, "a valid API token is required: Authorization: Bearer TOKEN",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if not tokens.allows(user["role"], role):
+            raise HTTPException(403, f"this needs the {role} role; the token has {user['role']}")
+        return user
+
+    return Depends(check)
+
+
+def page_user(role: str = "viewer") -> Any:
+    """Dashboard dependency: a signed-in session, else the sign-in page; 403 when the role is too low."""
+
+    def check(request: Request) -> dict:
+        user = tokens.verify(site(request).engine, request.cookies.get(COOKIE))
+        if user is None:
+            raise LoginRequired()
+        if not tokens.allows(user["role"], role):
+            raise HTTPException(403, f"this needs the {role} role; you signed in as {user['role']}")
+        return user
+
+    return Depends(check)
+
+
+def create_app(project_dir: str | Path | None = None, *, threads: int = 4) -> FastAPI:
+    from orchestrator.loader import find_root
+    from orchestrator.web import api, pages
+
+    root = find_root(project_dir)
+    app = FastAPI(title="Retake", version="1", description="Runs, savings and control of Retake robots. "
+                  "Every route except /health needs `Authorization: Bearer TOKEN` (`retake token create`).")
+    app.state.site = Site(root)
+    app.state.threads = threads
+    site_ = app.state.site
+    _ = site_.engine  # the schema is in place before the first request
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+
+    @app.get("/health", tags=["service"], summary="Liveness and the ledger's reachability (no token needed)")
+    def health() -> JSONResponse:
+        from sqlalchemy import text
+
+        try:
+            with site_.engine.connect() as conn:
+                conn.execute(text("select 1"))
+            return JSONResponse({"status": "ok", "ledger": "ok"})
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not raise
+            return JSONResponse({"status": "degraded", "ledger": type(exc).__name__}, status_code=503)
+
+    @app.get("/metrics", tags=["service"], summary="Prometheus metrics (viewer)",
+             response_class=Response, dependencies=[require("viewer")])
+    def metrics() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        from orchestrator.web.metrics import registry_for
+
+        return Response(generate_latest(registry_for(site_.engine)), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="/")

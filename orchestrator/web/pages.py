@@ -1,0 +1,110 @@
+"""Dashboard routes: sign-in, overview (this period against the last), robot page, run page.
+
+Each page is rendered on the server; `?fragment=1` returns only its content, which the page's script
+fetches again every few seconds while runs progress (and stops once a run page's run is finished).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from orchestrator.web import tokens, views
+from orchestrator.web.app import COOKIE, page_user, site
+
+router = APIRouter(include_in_schema=False)
+Days = Query(30, ge=1, le=3660)
+
+
+def _html(request: Request, title: str, body: str, user: dict[str, Any], *, every: int = 5000,
+          done: bool = False) -> HTMLResponse:
+    if request.query_params.get("fragment"):
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(views.page(title, body, user=user, every=every, done=done),
+                        headers={"Cache-Control": "no-store"})
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(next: str = "/") -> HTMLResponse:  # noqa: A002 - the query parameter's name
+    return HTMLResponse(views.login_page(_safe_next(next)))
+
+
+@router.post("/login")
+def login(request: Request, token: str = Form(...), next: str = Form("/")) -> Any:  # noqa: A002
+    user = tokens.verify(site(request).engine, token.strip())
+    if user is None:
+        return HTMLResponse(views.login_page(_safe_next(next), "This token is unknown or revoked."),
+                            status_code=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", max_age=12 * 3600,
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.get("/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/")
+def overview(request: Request, days: int = Days, user: dict = page_user()) -> HTMLResponse:
+    from orchestrator.savings import build_report
+    from orchestrator.savings.period import last_days
+
+    here = site(request)
+    loaded = here.loaded
+    period = last_days(days, loaded.spec.timezone)
+    common = {"project": loaded.spec.project, "robots": list(loaded.spec.robots)}
+    now = build_report(here.engine, loaded.spec.economics, period=period,
+                       by="day" if days <= 92 else "week" if days <= 400 else "month", **common)
+    before = build_report(here.engine, loaded.spec.economics, period=period.previous(), by=None, failures=0,
+                          **common)
+    return _html(request, "Overview", views.overview(now, before, _recent(request, None), days), user)
+
+
+@router.get("/robots/{name}")
+def robot(request: Request, name: str, days: int = Days, user: dict = page_user()) -> HTMLResponse:
+    from orchestrator.savings import build_report
+    from orchestrator.savings.period import last_days
+
+    here = site(request)
+    loaded = here.loaded
+    spec = loaded.spec.robots.get(name)
+    data = build_report(here.engine, loaded.spec.economics, period=last_days(days, loaded.spec.timezone),
+                        robot=name, by="day" if days <= 92 else "week", project=loaded.spec.project,
+                        robots=[name] if spec else None)
+    if spec is None and not data["robots"]:
+        raise HTTPException(404, f"no robot {name!r}")
+    body = views.robot_page(name, data, _recent(request, name, limit=50), days, spec.description if spec else "")
+    return _html(request, f"Robot {name}", body, user)
+
+
+@router.get("/runs/{run_id}")
+def run(request: Request, run_id: str, status: str | None = None, user: dict = page_user()) -> HTMLResponse:
+    from orchestrator.web.api import record
+    from orchestrator.web.reads import log_lines, run_details
+
+    here = site(request)
+    row = here.ledger.get_run(run_id)
+    if row is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    shown = record(row)
+    details = run_details(here.ledger, run_id, status=status, limit=2000)
+    body = views.run_page(shown, details, log_lines(here.loaded, run_id, tail=300),
+                          operator=tokens.allows(user["role"], "operator"))
+    finished = row["status"] in ("succeeded", "partial", "failed", "cancelled")
+    return _html(request, f"Run {run_id}", body, user, every=2000, done=finished)
+
+
+def _recent(request: Request, robot: str | None, limit: int = 20) -> list[dict[str, Any]]:
+    from orchestrator.web.api import record
+
+    return [record(r) for r in site(request).ledger.list_runs(robot=robot, limit=limit)]
