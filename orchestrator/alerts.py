@@ -228,15 +228,25 @@ def send_digest(loaded: Any, text: str, data: dict[str, Any]) -> int:
     """Send the digest once per channel of robots with `digest: true`; returns how many were sent."""
     from orchestrator import projects
 
-    channels = sorted({c for robot in loaded.spec.robots.values() if robot.alerts and robot.alerts.digest
-                       for c in robot.alerts.channels()})
+    import hashlib
+
+    channels = sorted({(kind, _expanded(target)) for robot in loaded.spec.robots.values()
+                       if robot.alerts and robot.alerts.digest for kind, target in robot.alerts.channels()})
     engine, sent = projects.ledger_for(loaded).engine, 0
     for channel in channels:
+        target_id = hashlib.sha256(channel[1].encode()).hexdigest()[:16]
         outcome = deliver(engine, [channel], robot="*", kind="digest",
-                          subject=f"{_day(data)}:{channel[0]}:{channel[1]}", text=text,
+                          subject=f"{_day(data)}:{channel[0]}:{target_id}", text=text,
                           payload={"event": "digest", "day": _day(data), "total": data["total"]})
         sent += bool(outcome and not outcome["errors"])
     return sent
+
+
+def _expanded(target: str) -> str:
+    try:
+        return expand(target)
+    except RuntimeError:
+        return target
 
 
 def _digest_line(name: str, figures: dict[str, Any], currency: str) -> str:
