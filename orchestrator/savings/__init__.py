@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from orchestrator.savings.figures import FORMULAS, figures, minor_units
 from orchestrator.savings.period import GRAINS, Period, PeriodError, labels_between, make_period
-from orchestrator.savings.queries import Sums, ensure_indexes, example_message, failure_reasons, first_run_at, run_sums
+from orchestrator.savings.queries import Sums, ensure_indexes, failure_reasons, first_run_at, run_sums
 from orchestrator.spec import Economics
 
 TOP_FAILURES = 10
@@ -31,9 +31,7 @@ def build_report(engine: Engine, economics: Economics, *, period: Period | None 
     ensure_indexes(engine)
     with engine.connect() as conn:
         cells = run_sums(conn, period, robot=robot, grain=by)
-        reasons = failure_reasons(conn, period, robot=robot)
-        for reason in reasons[:failures]:
-            reason["example"] = example_message(conn, period, reason)
+        reasons = failure_reasons(conn, period, robot=robot, examples=failures)
         first = first_run_at(conn, period, robot=robot) if period.start is None and cells else None
     days = period.days(first) if cells or period.start else None
 

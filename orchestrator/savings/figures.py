@@ -7,6 +7,7 @@ cost as printed, so the three always add up on a line.
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -43,24 +44,34 @@ def minor_units(currency: str) -> int:
 def money(value: Decimal, currency: str) -> int | float:
     """A decimal amount rounded to the smallest unit of `currency`, as a JSON-friendly number."""
     digits = minor_units(currency)
-    rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    rounded = value.quantize(_QUANTA[digits], rounding=ROUND_HALF_UP)
     return int(rounded) if digits == 0 else float(rounded)
+
+
+_QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in (0, 1, 2, 3, 4)}
+_SIXTY, _HOUR, _YEAR = Decimal(60), Decimal(3600), Decimal(365)
 
 
 def _dec(value: float | int) -> Decimal:
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
 
 
+@functools.lru_cache(maxsize=64)
+def _rates(currency: str, hourly: float, robot_hourly: float, fte_hours: float) -> tuple[Decimal, Decimal, Decimal]:
+    return _dec(hourly), _dec(robot_hourly), _dec(fte_hours)
+
+
 def figures(sums: Sums, economics: Economics, *, days: float | None = None) -> dict[str, Any]:
     """Every figure of one line of the report (a robot, a period, or the total)."""
     currency = economics.currency
-    hours_saved = (_dec(sums.manual_minutes) - _dec(sums.exception_minutes)) / 60
-    robot_hours = _dec(sums.robot_seconds) / 3600
-    value = money(hours_saved * _dec(economics.hourly_cost), currency)
-    cost = money(robot_hours * _dec(economics.robot_hourly_cost), currency)
-    net = money(Decimal(str(value)) - Decimal(str(cost)), currency)
+    hourly, robot_hourly, fte_hours = _rates(currency, economics.hourly_cost, economics.robot_hourly_cost,
+                                             economics.fte_hours_per_year)
+    hours_saved = (_dec(sums.manual_minutes) - _dec(sums.exception_minutes)) / _SIXTY
+    robot_hours = _dec(sums.robot_seconds) / _HOUR
+    value = money(hours_saved * hourly, currency)
+    cost = money(robot_hours * robot_hourly, currency)
+    net = value - cost if isinstance(value, int) else money(_dec(value) - _dec(cost), currency)
     finished = sums.succeeded + sums.failed
-    fte_hours = _dec(economics.fte_hours_per_year)
     out: dict[str, Any] = {
         "runs": sums.runs,
         "runs_failed": sums.runs_failed,
@@ -79,5 +90,5 @@ def figures(sums: Sums, economics: Economics, *, days: float | None = None) -> d
         "fte_equivalent": round(float(hours_saved / fte_hours), 6),
     }
     if days:
-        out["fte_annualized"] = round(float(hours_saved * 365 / _dec(days) / fte_hours), 6)
+        out["fte_annualized"] = round(float(hours_saved * _YEAR / _dec(days) / fte_hours), 6)
     return out

@@ -40,8 +40,15 @@ class Sums:
     exception_minutes: float = 0.0
 
     def add(self, other: Sums) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.runs += other.runs
+        self.runs_failed += other.runs_failed
+        self.succeeded += other.succeeded
+        self.failed += other.failed
+        self.failed_business += other.failed_business
+        self.cancelled += other.cancelled
+        self.robot_seconds += other.robot_seconds
+        self.manual_minutes += other.manual_minutes
+        self.exception_minutes += other.exception_minutes
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -109,28 +116,27 @@ def run_sums(conn: Connection, period: Period, *, robot: str | None, grain: str 
     return out
 
 
-def failure_reasons(conn: Connection, period: Period, *, robot: str | None) -> list[dict[str, Any]]:
-    """Failed items per (robot, error kind, step), most frequent first, with one example message each."""
+def failure_reasons(conn: Connection, period: Period, *, robot: str | None, examples: int = 10) -> list[dict[str, Any]]:
+    """Failed items per (robot, error kind, step), most frequent first; the first `examples` reasons carry the
+    message of their latest item, so a manager can tell what the reason means."""
     where = [items.c.status == FAILED, *_in_period(period, robot)]
     count = func.count().label("count")
-    query = (select(runs.c.robot, items.c.error_kind, items.c.error_step, count)
+    query = (select(runs.c.robot, items.c.error_kind, items.c.error_step, count,
+                    func.max(items.c.id).label("latest"))
              .select_from(items.join(runs, items.c.run_id == runs.c.id))
-             .where(and_(*where))
+             .where(*where)
              .group_by(runs.c.robot, items.c.error_kind, items.c.error_step)
              .order_by(count.desc(), runs.c.robot, items.c.error_kind, items.c.error_step))
-    return [{"robot": r.robot, "error_kind": r.error_kind or "unknown", "step": r.error_step,
-             "count": int(r.count)} for r in conn.execute(query)]
-
-
-def example_message(conn: Connection, period: Period, reason: dict[str, Any]) -> str | None:
-    """The latest message of one failure reason (shown beside it so a manager can tell what it means)."""
-    step = items.c.error_step == reason["step"] if reason["step"] is not None else items.c.error_step.is_(None)
-    kind = (items.c.error_kind == reason["error_kind"] if reason["error_kind"] != "unknown"
-            else items.c.error_kind.is_(None))
-    query = (select(items.c.error_message).select_from(items.join(runs, items.c.run_id == runs.c.id))
-             .where(and_(items.c.status == FAILED, kind, step, *_in_period(period, reason["robot"])))
-             .order_by(runs.c.queued_at.desc()).limit(1))
-    return conn.execute(query).scalar()
+    reasons = [{"robot": r.robot, "error_kind": r.error_kind or "unknown", "step": r.error_step,
+                "count": int(r.count), "latest": r.latest} for r in conn.execute(query)]
+    wanted = [r["latest"] for r in reasons[:examples]]
+    messages = dict(conn.execute(select(items.c.id, items.c.error_message).where(items.c.id.in_(wanted)))
+                    .all()) if wanted else {}
+    for position, reason in enumerate(reasons):
+        latest = reason.pop("latest")
+        if position < examples:
+            reason["example"] = messages.get(latest)
+    return reasons
 
 
 def first_run_at(conn: Connection, period: Period, *, robot: str | None) -> dt.datetime | None:

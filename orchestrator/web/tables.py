@@ -35,6 +35,7 @@ alerts_sent = Table(
 
 # The report reads failed items by status (covering the columns it groups by) and runs by robot and date.
 REPORT_INDEXES = [
-    Index("ix_items_status_run", items.c.status, items.c.run_id, items.c.error_kind, items.c.error_step),
+    Index("ix_items_status_run", items.c.status, items.c.run_id, items.c.error_kind, items.c.error_step,
+          items.c.id),
     Index("ix_runs_robot_queued", runs.c.robot, runs.c.queued_at),
 ]

@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "subject", name="uq_alerts_sent_kind_subject"),
     )
     op.create_index("ix_alerts_sent_robot_kind", "alerts_sent", ["robot", "kind", "sent_at"])
-    op.create_index("ix_items_status_run", "items", ["status", "run_id", "error_kind", "error_step"])
+    op.create_index("ix_items_status_run", "items", ["status", "run_id", "error_kind", "error_step", "id"])
     op.create_index("ix_runs_robot_queued", "runs", ["robot", "queued_at"])
 
 
