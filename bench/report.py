@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import random
 import statistics
 import sys
@@ -36,7 +35,7 @@ def project_dir(folder: Path) -> Path:
 def generate(total_items: int, seed: int = 7):  # noqa: ANN201
     """(runs, items) rows: runs as tuples matching RUN_COLUMNS, items as tuples matching ITEM_COLUMNS."""
     rng = random.Random(seed)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     runs, items = [], []
     item_id = 0
     for r in range(total_items // ITEMS_PER_RUN):

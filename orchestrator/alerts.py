@@ -226,9 +226,9 @@ def build_digest(loaded: Any, *, day: str | None = None) -> tuple[str, dict[str,
 
 def send_digest(loaded: Any, text: str, data: dict[str, Any]) -> int:
     """Send the digest once per channel of robots with `digest: true`; returns how many were sent."""
-    from orchestrator import projects
-
     import hashlib
+
+    from orchestrator import projects
 
     channels = sorted({(kind, _expanded(target)) for robot in loaded.spec.robots.values()
                        if robot.alerts and robot.alerts.digest for kind, target in robot.alerts.channels()})

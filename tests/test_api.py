@@ -85,8 +85,8 @@ def finished_runs(api: Api) -> dict[str, str]:
     """A succeeded run of greet and a partial run of flaky, with a screenshot artifact on a failed item."""
     from sqlalchemy import insert, select
 
-    from orchestrator.ledger.tables import artifacts, items
     from orchestrator.ledger.store import utcnow
+    from orchestrator.ledger.tables import artifacts, items
 
     greet = api.start("greet", who="matrix")
     flaky = api.start("flaky")

@@ -8,10 +8,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
 from test_api import PNG
 from test_report import HEAD, ROBOTS, expected, write_ledger
 
@@ -32,7 +30,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 def recent_ledger() -> list:
     """The report test's runs, moved into the last few days; one more 40 days ago (the previous period)."""
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     rows = [("r-a", "invoices", now - dt.timedelta(days=3), 7.3, 12,
              [("succeeded", 10.5, None, None, None), ("succeeded", 20.25, None, None, None),
               ("failed", 5.0, "business", "check", "amount missing on INV-7"),

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 
 from orchestrator.ledger.tables import items, runs
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 HEAD = """\
 version: 1
 project: savings-test

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,14 +14,14 @@ FORMATS = ("table", "json", "csv", "xlsx", "html")
 
 @app.command()
 def report(
-    since: Optional[str] = typer.Option(None, "--since", help="First day (YYYY-MM-DD, today, yesterday, 7d)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Last day, included (same forms as --since)."),
-    robot: Optional[str] = typer.Option(None, "--robot", "-r", help="Only this robot."),
-    by: Optional[str] = typer.Option(None, "--by", help="Also break the figures down by day, week or month."),
+    since: str | None = typer.Option(None, "--since", help="First day (YYYY-MM-DD, today, yesterday, 7d)."),
+    until: str | None = typer.Option(None, "--until", help="Last day, included (same forms as --since)."),
+    robot: str | None = typer.Option(None, "--robot", "-r", help="Only this robot."),
+    by: str | None = typer.Option(None, "--by", help="Also break the figures down by day, week or month."),
     format_: str = typer.Option("table", "--format", "-f", help="table, json, csv, xlsx or html."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file (xlsx needs one)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file (xlsx needs one)."),
     json_: bool = typer.Option(False, "--json", help="Same as --format json."),
-    project: Optional[str] = ProjectOption,
+    project: str | None = ProjectOption,
 ) -> None:
     """Runs, items, success rate, robot hours, manual hours and money saved, per robot and in total.
 
@@ -101,9 +100,9 @@ def compute(loaded, *, since: str | None, until: str | None, robot: str | None, 
 
 @app.command()
 def digest(
-    day: Optional[str] = typer.Option(None, "--date", help="The day to sum up (default: yesterday)."),
+    day: str | None = typer.Option(None, "--date", help="The day to sum up (default: yesterday)."),
     send: bool = typer.Option(False, "--send", help="Send it to every robot's alert channels."),
-    project: Optional[str] = ProjectOption,
+    project: str | None = ProjectOption,
 ) -> None:
     """The daily digest: yesterday's figures per robot; --send posts it to the robots' alert channels."""
     from orchestrator.alerts import build_digest, send_digest

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from orchestrator.cli import app
@@ -19,7 +17,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     threads: int = typer.Option(4, "--threads", help="Worker threads for runs started here (embedded default)."),
-    project: Optional[str] = ProjectOption,
+    project: str | None = ProjectOption,
 ) -> None:
     """The dashboard and the HTTP API (OpenAPI at /docs). Sign in with a token from `retake token create`."""
     import uvicorn
@@ -43,8 +41,8 @@ def _engine(project: str | None):  # noqa: ANN202
 @token_app.command("create")
 def token_create(
     role: str = typer.Option(..., "--role", help="viewer, operator or admin."),
-    name: Optional[str] = typer.Option(None, "--name", help="Who or what uses it (shown in `token list`)."),
-    project: Optional[str] = ProjectOption,
+    name: str | None = typer.Option(None, "--name", help="Who or what uses it (shown in `token list`)."),
+    project: str | None = ProjectOption,
 ) -> None:
     """Create a token; it is printed once, as the last line (only its hash is kept)."""
     from orchestrator.web.tokens import ROLES, create_token
@@ -57,7 +55,7 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> None:
+def token_list(json_: bool = JsonOption, project: str | None = ProjectOption) -> None:
     """Tokens with their role and use (never the secrets)."""
     from orchestrator.cli.common import iso
     from orchestrator.web.tokens import list_tokens
@@ -81,7 +79,7 @@ def token_list(json_: bool = JsonOption, project: Optional[str] = ProjectOption)
 
 @token_app.command("revoke")
 def token_revoke(which: str = typer.Argument(..., help="The token's id, name or first characters."),
-                 project: Optional[str] = ProjectOption) -> None:
+                 project: str | None = ProjectOption) -> None:
     """Revoke a token: requests with it get 401 from now on."""
     from orchestrator.web.tokens import revoke_token
 

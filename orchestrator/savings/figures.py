@@ -52,7 +52,7 @@ _QUANTA = {digits: Decimal(1).scaleb(-digits) for digits in (0, 1, 2, 3, 4)}
 _SIXTY, _HOUR, _YEAR = Decimal(60), Decimal(3600), Decimal(365)
 
 
-def _dec(value: float | int) -> Decimal:
+def _dec(value: float) -> Decimal:
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
 
 

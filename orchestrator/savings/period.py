@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 Grain = Literal["day", "week", "month"]
 GRAINS: tuple[str, ...] = ("day", "week", "month")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class PeriodError(ValueError):

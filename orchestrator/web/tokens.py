@@ -21,7 +21,7 @@ _TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def digest(token: str) -> str:
@@ -80,7 +80,7 @@ def verify(engine: Engine, token: str | None) -> dict[str, Any] | None:
         return None
     last = row.last_used_at
     if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=dt.timezone.utc)
+        last = last.replace(tzinfo=dt.UTC)
     if last is None or _now() - last > _TOUCH_EVERY:
         with engine.begin() as conn:
             conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_at=_now()))
