@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.web.app import require, site
 
-router = APIRouter()
+router = APIRouter(responses={401: {"description": "no valid token"},
+                               403: {"description": "the token's role is too low"}})
 
 
 class RunRequest(BaseModel):

@@ -86,7 +86,7 @@ def create_app(project_dir: str | Path | None = None, *, threads: int = 4) -> Fa
     from orchestrator.web import api, pages
 
     root = find_root(project_dir)
-    app = FastAPI(title="Retake", version="1", description="Runs, savings and control of Retake robots. "
+    app = FastAPI(title="Retake", version="1", docs_url=None, redoc_url=None, description="Runs, savings and control of Retake robots. "
                   "Every route except /health needs `Authorization: Bearer TOKEN` (`retake token create`).")
     app.state.site = Site(root)
     app.state.threads = threads
@@ -110,13 +110,22 @@ def create_app(project_dir: str | Path | None = None, *, threads: int = 4) -> Fa
             return JSONResponse({"status": "degraded", "ledger": type(exc).__name__}, status_code=503)
 
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics (viewer)",
-             response_class=Response, dependencies=[require("viewer")])
+             response_class=Response, dependencies=[require("viewer")],
+             responses={401: {"description": "no valid token"}, 403: {"description": "role too low"}})
     def metrics() -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         from orchestrator.web.metrics import registry_for
 
         return Response(generate_latest(registry_for(site_.engine)), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        from fastapi.responses import HTMLResponse
+
+        from orchestrator.web.apidoc import render
+
+        return HTMLResponse(render(app.openapi()))
 
     app.include_router(api.router)
     app.include_router(pages.router)
