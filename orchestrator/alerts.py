@@ -85,6 +85,10 @@ def on_run_finished(loaded: Any, run: dict[str, Any]) -> list[dict[str, Any]]:
     from orchestrator import projects
 
     ledger = projects.ledger_for(loaded)
+    if "id" not in run:  # a public run record (run_id, items: {...}) rather than a ledger row
+        run = ledger.get_run(run["run_id"]) or {}
+        if not run:
+            return []
     events: list[tuple[str, str, str]] = []
     status, name = run["status"], run["robot"]
     if rules.on_failure and (status == "failed" or (status == "partial" and rules.on_partial)):
