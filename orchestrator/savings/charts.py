@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 220, 64, 42, 16
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 236, 64, 42, 34
 
 
 def _number(value: float) -> str:
@@ -19,19 +19,23 @@ def _number(value: float) -> str:
 def _frame(title: str, body: list[str], *, height: int = HEIGHT, label: str = "") -> str:
     return (f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(label or title)}" '
             f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">'
-            f"<title>{escape(title)}</title>{''.join(body)}</svg>")
+            f'<title>{escape(title)}</title><text x="10" y="18" font-size="13" font-weight="bold" fill="#333">'
+            f"{escape(title)}</text>{''.join(body)}</svg>")
 
 
 def _x_labels(labels: Sequence[str], x_of: Callable[[int], float], bottom: float) -> list[str]:
     every = max(1, len(labels) // 10)
-    return [f'<text x="{x_of(i):.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(lab[-5:])}</text>'
-            for i, lab in enumerate(labels) if i % every == 0 or i == len(labels) - 1]
+    shown = [i for i in range(len(labels)) if i % every == 0]
+    if shown[-1] != len(labels) - 1 and len(labels) - 1 - shown[-1] >= max(every // 2, 1) + 1:
+        shown.append(len(labels) - 1)
+    return [f'<text x="{x_of(i):.1f}" y="{bottom + 14}" text-anchor="middle" fill="#555">{escape(labels[i][-5:])}'
+            "</text>" for i in shown]
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, unit: str = "") -> str:
     """Vertical bars (negative values go below the axis), e.g. value saved per day."""
     if not labels:
-        return _frame(title, ['<text x="20" y="40" fill="#777">No runs in this period.</text>'], height=60)
+        return _frame(title, ['<text x="20" y="48" fill="#777">No runs in this period.</text>'], height=60)
     top, bottom = PAD_TOP, HEIGHT - PAD_BOTTOM
     high, low = max(0.0, *values), min(0.0, *values)
     span = (high - low) or 1.0
@@ -55,7 +59,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, uni
 def rate_chart(labels: Sequence[str], rates: Sequence[float | None], *, title: str) -> str:
     """A line of rates between 0 and 100%, with gaps where nothing finished."""
     if not labels:
-        return _frame(title, ['<text x="20" y="40" fill="#777">No runs in this period.</text>'], height=60)
+        return _frame(title, ['<text x="20" y="48" fill="#777">No runs in this period.</text>'], height=60)
     top, bottom = PAD_TOP, HEIGHT - PAD_BOTTOM
     slot = (WIDTH - PAD_LEFT - 10) / len(labels)
     x_of = lambda i: PAD_LEFT + slot * (i + 0.5)  # noqa: E731
@@ -79,7 +83,7 @@ def rate_chart(labels: Sequence[str], rates: Sequence[float | None], *, title: s
 def hbar_chart(labels: Sequence[str], values: Sequence[float], *, title: str) -> str:
     """Horizontal bars, largest first, e.g. failed items by reason."""
     if not labels:
-        return _frame(title, ['<text x="20" y="40" fill="#777">No failures in this period.</text>'], height=60)
+        return _frame(title, ['<text x="20" y="48" fill="#777">No failures in this period.</text>'], height=60)
     row, left = 22, 260
     height = PAD_TOP + row * len(labels) + 10
     high = max(values) or 1

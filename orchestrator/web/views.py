@@ -41,8 +41,8 @@ required></label></p><p><button type="submit" id="sign-in">Sign in</button></p><
 
 
 def period_links(path: str, days: int) -> str:
-    links = [f'<a href="{path}?days={d}"{" style=font-weight:bold" if d == days else ""}>{d} days</a>'
-             for d in (1, 7, 30, 90, 365)]
+    links = [f'<a href="{path}?days={d}"{" style=font-weight:bold" if d == days else ""}>'
+             f'{"today" if d == 1 else f"{d} days"}</a>' for d in (1, 7, 30, 90, 365)]
     return f'<p class="muted">Period: {" · ".join(links)}</p>'
 
 
@@ -144,7 +144,10 @@ def run_page(run: dict[str, Any], details: dict[str, Any], log: list[dict[str, A
     log_text = "\n".join(f'{escape(str(line.get("time") or ""))[:23]} {escape(str(line.get("level") or ""))} '
                          f'{escape(str(line.get("item") or "-"))}/{escape(str(line.get("step") or "-"))} '
                          f'{escape(str(line.get("message") or ""))}' for line in log)
-    return (f"{head}<h2>Items</h2>{items}<h2>Artifacts</h2><ul>{files_html}</ul>"
+    base = f'/runs/{escape(run["run_id"])}'
+    filters = (f'<p class="muted">Show: <a href="{base}">all items</a> · <a id="only-failed" '
+               f'href="{base}?status=failed">failed only</a> (the first 2,000 are listed)</p>')
+    return (f"{head}<h2>Items</h2>{filters}{items}<h2>Artifacts</h2><ul>{files_html}</ul>"
             f'<h2>Log</h2><pre id="log">{log_text or "(no log lines)"}</pre>')
 
 
