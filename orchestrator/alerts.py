@@ -116,6 +116,10 @@ def on_run_finished(loaded: Any, run: dict[str, Any]) -> list[dict[str, Any]]:
     return sent
 
 
+# The fleet's end-of-run hook (orchestrator.events) calls `run_finished(loaded, run)` of this module.
+run_finished = on_run_finished
+
+
 def recent_success_rate(engine: Any, robot: str, window: int) -> tuple[float | None, int]:
     """Items succeeded / finished over the robot's last `window` finished runs."""
     from sqlalchemy import func, select

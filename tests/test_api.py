@@ -174,7 +174,10 @@ def test_unknown_robots_and_bad_inputs_are_client_errors(api: Api) -> None:
     assert api.call("POST", "/api/robots/nobody/runs", json={}).status_code == 404
     missing = api.call("POST", "/api/robots/needs_input/runs", json={"inputs": {}})
     assert missing.status_code == 422 and "amount" in missing.json()["detail"]
-    assert api.call("POST", "/api/robots/greet/runs", json={"inputs": {}, "extra": 1}).status_code == 422
+    assert api.call("POST", "/api/robots/greet/runs", json={"inputs": {"who": "a"}, "extra": 1}).status_code == 422
+    assert api.call("POST", "/api/robots/greet/runs", json={"whom": "a"}).status_code == 422  # not an input
+    direct = api.call("POST", "/api/robots/greet/runs", json={"who": "directly"}, params={"wait": 20})
+    assert direct.json()["status"] == "succeeded" and direct.json()["inputs"] == {"who": "directly"}
     assert api.call("GET", "/api/runs/no-such-run").status_code == 404
     assert api.call("GET", "/api/report", params={"since": "someday"}).status_code == 422
 
@@ -202,7 +205,10 @@ def test_rerun_makes_a_new_run_of_the_failed_items_only(api: Api) -> None:
     assert response.status_code == 202
     second = api.wait(response.json()["run_id"])
     assert second["parent_run_id"] == first["run_id"] and second["trigger"] == "rerun"
-    assert [i["key"] for i in second["item_list"]] == ["2", "4"]
+    assert [i["key"] for i in second["items_detail"]] == ["2", "4"]
+    failed = second["items_detail"][0]
+    assert failed["error"] == {"kind": "business", "message": "item 2 is bad", "step": "fail"}
+    assert failed["deliveries"] == 1 and failed["attempts"][0]["status"] == "failed"
     assert second["status"] == "failed"  # the data is still bad
     ok = api.wait(api.start("greet"))
     assert api.call("POST", f"/api/runs/{ok['run_id']}/rerun").status_code == 409

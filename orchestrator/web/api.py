@@ -17,8 +17,16 @@ router = APIRouter(responses={401: {"description": "no valid token"},
 
 
 class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """`{"inputs": {"who": "Ops"}}`; a body without `inputs` is taken as the inputs themselves."""
+
+    model_config = ConfigDict(extra="allow")
     inputs: dict[str, Any] = Field(default_factory=dict, description="The robot's inputs by name.")
+
+    def given(self) -> dict[str, Any]:
+        extra = self.model_extra or {}
+        if extra and self.inputs:
+            raise HTTPException(422, f"put every input inside `inputs`: {', '.join(extra)} is outside it")
+        return {**self.inputs, **extra}
 
 
 class TokenRequest(BaseModel):
@@ -70,7 +78,9 @@ def get_log(request: Request, run_id: str, tail: int = Query(500, ge=1, le=100_0
 
 @router.post("/api/robots/{name}/runs", tags=["runs"], status_code=202,
              summary="Start a run of a robot with inputs (operator)", dependencies=[require("operator")])
-def start_run(request: Request, name: str, body: RunRequest | None = Body(None)) -> dict[str, Any]:
+def start_run(request: Request, name: str, body: RunRequest | None = Body(None),
+              wait: float = Query(0, ge=0, le=3600, description="Seconds to wait for the run to finish.")
+              ) -> dict[str, Any]:
     from orchestrator.errors import InputError
     from orchestrator.submit import submit
 
@@ -78,11 +88,11 @@ def start_run(request: Request, name: str, body: RunRequest | None = Body(None))
     if name not in loaded.spec.robots:
         raise HTTPException(404, f"no robot {name!r}; robots: {', '.join(loaded.spec.robots) or 'none'}")
     try:
-        run_id = submit(loaded, name, (body.inputs if body else {}), trigger="api")
+        run_id = submit(loaded, name, body.given() if body else {}, trigger="api")
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
     _ensure_worker(request)
-    return record(site(request).ledger.get_run(run_id))
+    return record(_waited(request, run_id, wait))
 
 
 @router.post("/api/runs/{run_id}/cancel", tags=["runs"], summary="Cancel a queued or running run (operator)")
@@ -91,7 +101,7 @@ def cancel(request: Request, run_id: str, user: dict = require("operator")) -> d
 
     _run_or_404(request, run_id)
     try:
-        run = cancel_run(site(request).ledger, run_id, reason=f"cancelled by {user['name']}")
+        run = cancel_run(site(request).loaded, site(request).ledger, run_id, reason=f"cancelled by {user['name']}")
     except NotPossible as exc:
         raise HTTPException(409, str(exc)) from None
     return record(run)
@@ -100,17 +110,34 @@ def cancel(request: Request, run_id: str, user: dict = require("operator")) -> d
 @router.post("/api/runs/{run_id}/rerun", tags=["runs"], status_code=202,
              summary="A new run of the failed items of a finished run (operator)",
              dependencies=[require("operator")])
-def rerun(request: Request, run_id: str) -> dict[str, Any]:
+def rerun(request: Request, run_id: str, include_cancelled: bool = False,
+          wait: float = Query(0, ge=0, le=3600, description="Seconds to wait for the new run to finish.")
+          ) -> dict[str, Any]:
     from orchestrator.web.control import NotPossible
     from orchestrator.web.control import rerun as do_rerun
 
     _run_or_404(request, run_id)
     try:
-        new_id = do_rerun(site(request).loaded, site(request).ledger, run_id)
+        new_id = do_rerun(site(request).loaded, site(request).ledger, run_id, include_cancelled=include_cancelled)
     except NotPossible as exc:
         raise HTTPException(409, str(exc)) from None
     _ensure_worker(request)
-    return record(site(request).ledger.get_run(new_id))
+    return record(_waited(request, new_id, wait))
+
+
+def _waited(request: Request, run_id: str, wait: float) -> dict[str, Any]:
+    """The run now, or once finished when the caller asked to wait (at most `wait` seconds)."""
+    import time
+
+    from orchestrator.states import RunStatus
+
+    ledger = site(request).ledger
+    deadline = time.monotonic() + wait
+    run = ledger.get_run(run_id)
+    while wait and not RunStatus(run["status"]).finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+        run = ledger.get_run(run_id)
+    return run
 
 
 @router.get("/api/report", tags=["report"], summary="The savings report, as `retake report --format json`",

@@ -1,4 +1,7 @@
-"""What the run page and GET /api/runs/{id} show: items, attempts, artifacts and log lines of one run."""
+"""What the run page and GET /api/runs/{id} show: items, attempts, artifacts and log lines of one run.
+
+The shape is that of `retake runs show --json` (items_detail, each with its deliveries, step attempts,
+error and artifacts), plus a URL for each artifact and for the log, and the item counts by status."""
 
 from __future__ import annotations
 
@@ -40,14 +43,16 @@ def run_details(ledger: Any, run_id: str, *, status: str | None = None, limit: i
     return {
         "item_counts": counts,
         "items_page": {"offset": offset, "limit": limit, "status": status},
-        "item_list": [{"index": r["idx"], "key": r["key"], "status": r["status"], "attempts": r["attempts"],
-                       "started_at": iso(r["started_at"]), "finished_at": iso(r["finished_at"]),
-                       "duration_s": r["duration_s"], "data": r["data"], "output": r["output"],
-                       "error": ({"kind": r["error_kind"], "message": r["error_message"], "step": r["error_step"]}
-                                 if r["error_kind"] else None),
-                       "step_attempts": by_item.get(r["id"], []),
-                       "artifacts": files_by_item.get(r["id"], [])} for r in rows],
-        "artifacts": [artifact_entry(e) for e in files],
+        "items_detail": [{"index": r["idx"], "key": r["key"], "status": r["status"], "deliveries": r["attempts"],
+                          "started_at": iso(r["started_at"]), "finished_at": iso(r["finished_at"]),
+                          "duration_s": r["duration_s"], "data": r["data"], "output": r["output"],
+                          "error": ({"kind": r["error_kind"], "message": r["error_message"],
+                                     "step": r["error_step"]} if r["error_kind"] else None),
+                          "attempts": by_item.get(r["id"], []),
+                          "artifacts": files_by_item.get(r["id"], [])} for r in rows],
+        "artifacts": files_by_item.get(None, []),
+        "all_artifacts": [artifact_entry(e) for e in files],
+        "log": f".retake/runs/{run_id}/log.jsonl",
         "log_url": f"/api/runs/{run_id}/log",
     }
 

@@ -120,16 +120,16 @@ def run_page(run: dict[str, Any], details: dict[str, Any], log: list[dict[str, A
             f'{_error_line(run["error"])}'
             f"<p>{buttons}</p>")
     rows = []
-    for item in details["item_list"]:
+    for item in details["items_detail"]:
         error = item["error"]
         tries = "; ".join(f'{escape(a["step"])} #{a["number"]} {escape(a["status"])}'
                           f'{": " + escape((a["error_message"] or "")[:80]) if a["error_message"] else ""}'
-                          for a in item["step_attempts"])
+                          for a in item["attempts"])
         files = " ".join(_artifact_link(a) for a in item["artifacts"])
         rows.append(f'<tr data-item="{escape(item["key"])}"><td>{item["index"]}</td>'
                     f'<td class="text">{escape(item["key"])}</td>'
                     f'<td class="text status-{escape(item["status"])}">{escape(item["status"])}</td>'
-                    f'<td>{item["attempts"]}</td><td>{_secs(item["duration_s"], 2)}</td>'
+                    f'<td>{item["deliveries"]}</td><td>{_secs(item["duration_s"], 2)}</td>'
                     f'<td class="text">{escape(error["kind"]) if error else ""}</td>'
                     f'<td class="text">{escape(error["step"] or "") if error else ""}</td>'
                     f'<td class="text">{escape((error["message"] or "")[:300]) if error else ""}</td>'
@@ -138,7 +138,7 @@ def run_page(run: dict[str, Any], details: dict[str, Any], log: list[dict[str, A
              '<th>tries</th><th>duration</th><th class="text">error kind</th><th class="text">step</th>'
              '<th class="text">message</th><th class="text">step attempts</th><th class="text">evidence</th>'
              f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
-    run_files = [a for a in details["artifacts"]]
+    run_files = details["all_artifacts"]
     files_html = "".join(f"<li>{_artifact_link(a)} <span class='muted'>{escape(a['path'])}</span></li>"
                          for a in run_files) or "<li class='muted'>none</li>"
     log_text = "\n".join(f'{escape(str(line.get("time") or ""))[:23]} {escape(str(line.get("level") or ""))} '
