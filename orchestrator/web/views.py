@@ -108,7 +108,7 @@ def run_page(run: dict[str, Any], details: dict[str, Any], log: list[dict[str, A
     if operator:
         if not finished:
             buttons += f'<button id="cancel" onclick="act(\'/api/runs/{escape(run["run_id"])}/cancel\')">Cancel</button> '
-        elif run["items"]["failed"] or run["items"]["cancelled"]:
+        elif run["items"]["failed"]:
             buttons += (f'<button id="rerun" onclick="act(\'/api/runs/{escape(run["run_id"])}/rerun\')">'
                         "Rerun failed items</button>")
     counts = ", ".join(f"{escape(k)}: {v}" for k, v in sorted(details["item_counts"].items()))
