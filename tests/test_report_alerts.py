@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -175,3 +176,22 @@ def test_bad_alerts_are_reported_with_their_line(make_project, alerts: str, mess
         load_project(root)
     problem = caught.value.problems[0]
     assert problem.file == "robots.yaml" and problem.line == 9 and message in problem.message
+
+
+def test_a_run_still_going_past_its_sla_is_reported_once(project, webhook) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from orchestrator import projects
+    from orchestrator.alerts import check_overdue, on_run_finished
+
+    ledger = projects.ledger_for(project)
+    run_id = ledger.create_run(robot="flaky", project="test-project", inputs={}, manual_minutes=3,
+                               exception_minutes=0)
+    ledger.start_run(run_id, [("1", 1)])
+    time.sleep(0.05)
+    assert check_overdue(project)[0]["kind"] == "sla"  # the SLA is 10 ms: it is already past
+    assert "has been running for" in Hook.received[-1]["text"] and Hook.received[-1]["run_id"] == run_id
+    assert check_overdue(project) == []
+    finished = {**ledger.get_run(run_id), "status": "succeeded", "duration_s": 5.0,
+                "finished_at": dt.datetime.now(dt.timezone.utc)}
+    assert [s["kind"] for s in on_run_finished(project, finished)] == []  # the SLA alert went out already

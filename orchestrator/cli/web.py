@@ -27,7 +27,7 @@ def serve(
 
     loaded = load(project)
     logs.configure()
-    application = create_app(loaded.root, threads=threads)
+    application = create_app(loaded.root, threads=threads, watch_every=30)
     print(f"Retake dashboard for {loaded.spec.project}: http://{host}:{port}/  (API: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

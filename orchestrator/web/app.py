@@ -81,12 +81,15 @@ def page_user(role: str = "viewer") -> Any:
     return Depends(check)
 
 
-def create_app(project_dir: str | Path | None = None, *, threads: int = 4) -> FastAPI:
+def create_app(project_dir: str | Path | None = None, *, threads: int = 4,
+               watch_every: float | None = None) -> FastAPI:
+    """The app for one project; `watch_every` seconds, it also alerts on runs already past their SLA."""
     from orchestrator.loader import find_root
     from orchestrator.web import api, pages
 
     root = find_root(project_dir)
-    app = FastAPI(title="Retake", version="1", docs_url=None, redoc_url=None, description="Runs, savings and control of Retake robots. "
+    app = FastAPI(title="Retake", version="1", docs_url=None, redoc_url=None,
+                  lifespan=_watching(watch_every) if watch_every else None, description="Runs, savings and control of Retake robots. "
                   "Every route except /health needs `Authorization: Bearer TOKEN` (`retake token create`).")
     app.state.site = Site(root)
     app.state.threads = threads
@@ -130,6 +133,36 @@ def create_app(project_dir: str | Path | None = None, *, threads: int = 4) -> Fa
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
+
+
+def _watching(every: float) -> Any:
+    """A lifespan whose thread calls `alerts.check_overdue` every `every` seconds while the app serves."""
+    import contextlib
+    import threading
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        stop = threading.Event()
+
+        def watch() -> None:
+            from loguru import logger
+
+            from orchestrator.alerts import check_overdue
+
+            while not stop.wait(every):
+                try:
+                    check_overdue(app.state.site.loaded)
+                except Exception as exc:  # noqa: BLE001 - the watcher must outlive one bad pass
+                    logger.warning(f"SLA watcher: {exc}")
+
+        thread = threading.Thread(target=watch, name="retake-sla-watcher", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+
+    return lifespan
 
 
 def _quote(text: str) -> str:
