@@ -16,6 +16,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # A ledger made before migrations (then adopted at 0001) may hold these already: complete, never repeat.
+    present = set(sa.inspect(op.get_bind()).get_table_names())
+    if "api_tokens" not in present:
+        _create_tokens()
+    if "alerts_sent" not in present:
+        _create_alerts_sent()
+    op.create_index("ix_items_status_run", "items", ["status", "run_id", "error_kind", "error_step", "id"],
+                    if_not_exists=True)
+    op.create_index("ix_runs_robot_queued", "runs", ["robot", "queued_at"], if_not_exists=True)
+
+
+def _create_tokens() -> None:
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -27,6 +39,9 @@ def upgrade() -> None:
         sa.Column("last_used_at", sa.DateTime(timezone=True)),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
     )
+
+
+def _create_alerts_sent() -> None:
     op.create_table(
         "alerts_sent",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -41,8 +56,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "subject", name="uq_alerts_sent_kind_subject"),
     )
     op.create_index("ix_alerts_sent_robot_kind", "alerts_sent", ["robot", "kind", "sent_at"])
-    op.create_index("ix_items_status_run", "items", ["status", "run_id", "error_kind", "error_step", "id"])
-    op.create_index("ix_runs_robot_queued", "runs", ["robot", "queued_at"])
 
 
 def downgrade() -> None:
