@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +66,8 @@ class Api:
         return response.json()["run_id"]
 
 
-@pytest.fixture
-def api(make_project, embedded) -> Api:  # noqa: ANN001
+@contextlib.contextmanager
+def open_api(root: Path) -> Iterator[Api]:
     from fastapi.testclient import TestClient
 
     from orchestrator import projects
@@ -73,20 +75,20 @@ def api(make_project, embedded) -> Api:  # noqa: ANN001
     from orchestrator.web.app import create_app
     from orchestrator.web.tokens import create_token
 
-    root = make_project(ROBOTS)
     engine = projects.ledger_for(load_project(root)).engine
     tokens = {role: create_token(engine, role=role, name=f"test {role}")[1] for role in ROLES}
     with TestClient(create_app(root, threads=2)) as client:
         yield Api(root, client, tokens)
 
 
-@pytest.fixture
-def finished_runs(api: Api) -> dict[str, str]:
+def add_finished_runs(api: Api) -> dict[str, str]:
     """A succeeded run of greet and a partial run of flaky, with a screenshot artifact on a failed item."""
     from sqlalchemy import insert, select
 
+    from orchestrator import projects
     from orchestrator.ledger.store import utcnow
     from orchestrator.ledger.tables import artifacts, items
+    from orchestrator.loader import load_project
 
     greet = api.start("greet", who="matrix")
     flaky = api.start("flaky")
@@ -94,9 +96,6 @@ def finished_runs(api: Api) -> dict[str, str]:
     shot = api.root / ".retake" / "runs" / flaky / "artifacts" / "item-00001" / "failure.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.write_bytes(PNG)
-    from orchestrator import projects
-    from orchestrator.loader import load_project
-
     engine = projects.ledger_for(load_project(api.root)).engine
     with engine.begin() as conn:
         item_id = conn.execute(select(items.c.id).where(items.c.run_id == flaky, items.c.idx == 1)).scalar()
@@ -104,6 +103,40 @@ def finished_runs(api: Api) -> dict[str, str]:
                                               path=str(shot.relative_to(api.root)), step="fail",
                                               created_at=utcnow()))
     return {"greet": greet, "flaky": flaky, "screenshot": str(shot.relative_to(api.root))}
+
+
+@pytest.fixture
+def api(make_project, embedded) -> Iterator[Api]:  # noqa: ANN001
+    with open_api(make_project(ROBOTS)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def finished_runs(api: Api) -> dict[str, str]:
+    return add_finished_runs(api)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[tuple[Api, dict[str, str]]]:  # noqa: ANN001
+    """One project and server for the whole route x role matrix (the embedded default, set up by hand)."""
+    from conftest import MANIFEST_HEAD
+
+    from orchestrator import submit
+    from orchestrator.broker import setup_broker
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("RETAKE_BROKER_URL", "RETAKE_DATABASE_URL", "RETAKE_PROJECT"):
+            patch.delenv(name, raising=False)
+        submit.stop_embedded_worker()
+        setup_broker(None, force=True)
+        root = tmp_path_factory.mktemp("matrix") / "project"
+        root.mkdir()
+        (root / "robots.yaml").write_text(MANIFEST_HEAD + ROBOTS, encoding="utf-8")
+        try:
+            with open_api(root) as opened:
+                yield opened, add_finished_runs(opened)
+        finally:
+            submit.stop_embedded_worker()
 
 
 # (method, path template, lowest role, json body, status when allowed)
@@ -128,12 +161,13 @@ LEVEL = {"viewer": 1, "operator": 2, "admin": 3}
 @pytest.mark.parametrize("role", [None, *ROLES], ids=["no-token", *ROLES])
 @pytest.mark.parametrize(("method", "path", "needed", "body", "allowed"), ROUTES,
                          ids=[f"{m} {p}" for m, p, *_ in ROUTES])
-def test_every_route_for_every_role(api: Api, finished_runs: dict[str, str], role: str | None, method: str,
+def test_every_route_for_every_role(shared: tuple[Api, dict[str, str]], role: str | None, method: str,
                                     path: str, needed: str, body: Any, allowed: int) -> None:
     from orchestrator import projects
     from orchestrator.loader import load_project
     from orchestrator.web.tokens import create_token
 
+    api, finished_runs = shared
     spare, _ = create_token(projects.ledger_for(load_project(api.root)).engine, role="viewer", name="spare")
     url = path.format(spare=spare, **finished_runs)
     response = api.call(method, url, role, json=body)
