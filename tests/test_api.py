@@ -309,3 +309,21 @@ def test_token_commands_print_the_token_last_and_keep_only_its_hash(api: Api) ->
     assert runner.invoke(app, ["token", "revoke", "wall screen", "--project", str(api.root)]).exit_code == 0
     assert api.client.get("/api/runs", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert runner.invoke(app, ["token", "create", "--role", "boss", "--project", str(api.root)]).exit_code == 2
+
+
+def test_pages_need_a_session_and_sign_in_redirects_only_inside_the_site(api: Api) -> None:
+    page = api.client.get("/robots/greet", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/robots/greet"
+    wrong = api.client.post("/login", data={"token": "rtk_guess", "next": "/"}, follow_redirects=False)
+    assert wrong.status_code == 401 and "retake_token" not in wrong.cookies
+    for target, landing in (("/robots/greet", "/robots/greet"), ("//evil.example", "/"),
+                            ("/\\evil.example", "/"), ("https://evil.example/", "/")):
+        signed = api.client.post("/login", data={"token": api.tokens["viewer"], "next": target},
+                                 follow_redirects=False)
+        assert signed.status_code == 303 and signed.headers["location"] == landing
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+    assert api.client.get("/robots/greet").status_code == 200  # the session cookie is kept by the client
+    assert api.client.get("/runs/nope").status_code == 404
+    assert "<h1>Retake API</h1>" in api.client.get("/docs").text  # offline reference, no CDN
+    assert "cdn" not in api.client.get("/docs").text.lower()

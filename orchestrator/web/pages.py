@@ -27,7 +27,8 @@ def _html(request: Request, title: str, body: str, user: dict[str, Any], *, ever
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    safe = target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if safe else "/"
 
 
 @router.get("/login")

@@ -41,7 +41,7 @@ required></label></p><p><button type="submit" id="sign-in">Sign in</button></p><
 
 
 def period_links(path: str, days: int) -> str:
-    links = [f'<a href="{path}?days={d}"{" style=font-weight:bold" if d == days else ""}>'
+    links = [f'<a href="{escape(path)}?days={d}"{" style=font-weight:bold" if d == days else ""}>'
              f'{"today" if d == 1 else f"{d} days"}</a>' for d in (1, 7, 30, 90, 365)]
     return f'<p class="muted">Period: {" · ".join(links)}</p>'
 
