@@ -327,3 +327,24 @@ def test_pages_need_a_session_and_sign_in_redirects_only_inside_the_site(api: Ap
     assert api.client.get("/runs/nope").status_code == 404
     assert "<h1>Retake API</h1>" in api.client.get("/docs").text  # offline reference, no CDN
     assert "cdn" not in api.client.get("/docs").text.lower()
+
+
+def test_the_overview_takes_any_period_and_downloads_it(api: Api, finished_runs: dict[str, str]) -> None:
+    import datetime as dt
+    import io
+
+    from openpyxl import load_workbook
+
+    api.client.cookies.set("retake_token", api.tokens["viewer"])
+    today = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    week = f"since={today - dt.timedelta(days=6)}&until={today}"
+    page = api.client.get(f"/?{week}")
+    assert page.status_code == 200 and f'value="{today}"' in page.text
+    assert api.client.get("/?since=someday").status_code == 422
+    html = api.client.get(f"/download/report.html?{week}")
+    assert html.headers["content-disposition"].endswith(f'-{today}.html"') and html.text.count("<svg") == 3
+    csv = api.client.get("/download/report.csv?days=7").text.splitlines()
+    assert csv[0].startswith("period,robot,runs") and csv[-1].startswith("all,TOTAL,2,4,2,2,0")
+    book = load_workbook(io.BytesIO(api.client.get("/download/report.xlsx?days=7").content))
+    assert book.sheetnames[0] == "Summary"
+    assert api.client.get("/download/report.pdf").status_code == 404

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from orchestrator.web import tokens, views
 from orchestrator.web.app import COOKIE, page_user, site
@@ -56,19 +56,66 @@ def logout() -> RedirectResponse:
 
 
 @router.get("/")
-def overview(request: Request, days: int = Days, user: dict = page_user()) -> HTMLResponse:
+def overview(request: Request, days: int = Days, since: str | None = None, until: str | None = None,
+             user: dict = page_user()) -> HTMLResponse:
     from orchestrator.savings import build_report
-    from orchestrator.savings.period import last_days
 
     here = site(request)
     loaded = here.loaded
-    period = last_days(days, loaded.spec.timezone)
+    period = _period(loaded, days, since, until)
+    span = (period.end - period.start).days
     common = {"project": loaded.spec.project, "robots": list(loaded.spec.robots)}
     now = build_report(here.engine, loaded.spec.economics, period=period,
-                       by="day" if days <= 92 else "week" if days <= 400 else "month", **common)
+                       by="day" if span <= 92 else "week" if span <= 400 else "month", **common)
     before = build_report(here.engine, loaded.spec.economics, period=period.previous(), by=None, failures=0,
                           **common)
-    return _html(request, "Overview", views.overview(now, before, _recent(request, None), days), user)
+    body = views.overview(now, before, _recent(request, None), days if not since else None)
+    return _html(request, "Overview", body, user)
+
+
+@router.get("/download/report.{fmt}")
+def download(request: Request, fmt: str, days: int = Days, since: str | None = None, until: str | None = None,
+             by: str = Query("day", pattern="^(day|week|month)$"), _user: dict = page_user()) -> Response:
+    """The period on screen as a file: the one-file HTML report, CSV or an Excel workbook."""
+    import tempfile
+    from pathlib import Path
+
+    from orchestrator.savings import build_report
+    from orchestrator.savings.formats import to_csv, to_xlsx
+    from orchestrator.savings.html import render_html
+
+    if fmt not in ("html", "csv", "xlsx"):
+        raise HTTPException(404, "report.html, report.csv or report.xlsx")
+    here = site(request)
+    loaded = here.loaded
+    period = _period(loaded, days, since, until)
+    data = build_report(here.engine, loaded.spec.economics, period=period, by=by, project=loaded.spec.project,
+                        robots=list(loaded.spec.robots))
+    name = f"savings-{period.since}-{period.until}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "html":
+        return Response(render_html(data), media_type="text/html; charset=utf-8", headers=headers)
+    if fmt == "csv":
+        return Response(to_csv(data, by_period=True), media_type="text/csv; charset=utf-8", headers=headers)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        to_xlsx(data, path)
+        content = path.read_bytes()
+    return Response(content, headers=headers,
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _period(loaded: Any, days: int, since: str | None, until: str | None) -> Any:
+    """The last `days` local days, or since..until (until defaults to today); 422 for dates it cannot read."""
+    from orchestrator.savings import PeriodError, make_period
+    from orchestrator.savings.period import last_days
+
+    if not since:
+        return last_days(days, loaded.spec.timezone)
+    try:
+        return make_period(since, until or "today", loaded.spec.timezone)
+    except PeriodError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.get("/robots/{name}")

@@ -80,12 +80,19 @@ def runs_table(records: list[dict[str, Any]]) -> str:
             f'<th class="text">queued</th><th>duration</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
-def overview(now: dict[str, Any], before: dict[str, Any], recent: list[dict[str, Any]], days: int) -> str:
+def overview(now: dict[str, Any], before: dict[str, Any], recent: list[dict[str, Any]], days: int | None) -> str:
     currency = now["currency"]
-    return (f"<h1>Savings overview</h1>{period_links('/', days)}"
-            f'<p class="muted">Last {days} day(s) ({escape(now["period"]["since"])} to '
-            f'{escape(now["period"]["until"])}, {escape(now["period"]["timezone"])}) against the {days} before; '
-            f"amounts in {escape(currency)}.</p>"
+    period = now["period"]
+    query = f"days={days}" if days else f"since={period['since']}&until={period['until']}"
+    downloads = " · ".join(f'<a class="download" href="/download/report.{fmt}?{escape(query)}">{label}</a>'
+                           for fmt, label in (("html", "HTML report"), ("csv", "CSV"), ("xlsx", "Excel")))
+    chooser = (f'<form method="get" action="/" class="muted">or from <input type="date" name="since" '
+               f'value="{escape(str(period["since"]))}"> to <input type="date" name="until" '
+               f'value="{escape(str(period["until"]))}"> <button type="submit">Show</button></form>')
+    return (f"<h1>Savings overview</h1>{period_links('/', days or 0)}{chooser}"
+            f'<p class="muted">{escape(period["since"])} to {escape(period["until"])} '
+            f'({escape(period["timezone"])}) against the same number of days before; amounts in '
+            f"{escape(currency)}. Download: {downloads}</p>"
             f"{cards(now['total'], currency, before['total'])}<h2>Per robot</h2>"
             f"{comparison_table(now, before, currency)}<h2>Trend</h2>{charts(now)}"
             f"<h2>Top failure reasons</h2>{failures_table(now['failures'])}"
