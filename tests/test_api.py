@@ -336,7 +336,7 @@ def test_the_overview_takes_any_period_and_downloads_it(api: Api, finished_runs:
     from openpyxl import load_workbook
 
     api.client.cookies.set("retake_token", api.tokens["viewer"])
-    today = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
     week = f"since={today - dt.timedelta(days=6)}&until={today}"
     page = api.client.get(f"/?{week}")
     assert page.status_code == 200 and f'value="{today}"' in page.text

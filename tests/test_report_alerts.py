@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -204,5 +204,5 @@ def test_a_run_still_going_past_its_sla_is_reported_once(project, webhook) -> No
     assert "has been running for" in Hook.received[-1]["text"] and Hook.received[-1]["run_id"] == run_id
     assert check_overdue(project) == []
     finished = {**ledger.get_run(run_id), "status": "succeeded", "duration_s": 5.0,
-                "finished_at": dt.datetime.now(dt.timezone.utc)}
+                "finished_at": dt.datetime.now(dt.UTC)}
     assert [s["kind"] for s in on_run_finished(project, finished)] == []  # the SLA alert went out already

@@ -24,7 +24,6 @@ def migration():  # noqa: ANN201
 def test_upgrade_then_downgrade(database: str, request, tmp_path: Path) -> None:  # noqa: ANN001
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
-
     from sqlalchemy import MetaData
 
     from orchestrator.ledger.tables import metadata
@@ -37,9 +36,8 @@ def test_upgrade_then_downgrade(database: str, request, tmp_path: Path) -> None:
     before.create_all(engine)
     step = migration()
     assert (step.revision, step.down_revision) == ("0003_web", "0002_scheduling")
-    with engine.begin() as conn:
-        with Operations.context(MigrationContext.configure(conn)):
-            step.upgrade()
+    with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        step.upgrade()
     seen = inspect(engine)
     assert {"api_tokens", "alerts_sent"} <= set(seen.get_table_names())
     assert "ix_items_status_run" in {i["name"] for i in seen.get_indexes("items")}
@@ -49,9 +47,8 @@ def test_upgrade_then_downgrade(database: str, request, tmp_path: Path) -> None:
 
     assert token_columns == {c.name for c in api_tokens.columns}
     assert {c["name"] for c in seen.get_columns("alerts_sent")} == {c.name for c in alerts_sent.columns}
-    with engine.begin() as conn:
-        with Operations.context(MigrationContext.configure(conn)):
-            step.downgrade()
+    with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        step.downgrade()
     seen = inspect(engine)
     assert not {"api_tokens", "alerts_sent"} & set(seen.get_table_names())
     assert "ix_items_status_run" not in {i["name"] for i in seen.get_indexes("items")}

@@ -106,9 +106,9 @@ def check_overdue(loaded: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(runs.c.id, runs.c.robot, runs.c.started_at, runs.c.status).where(
             runs.c.status == "running", runs.c.robot.in_(list(watched)))).all()
-    now, sent = dt.datetime.now(dt.timezone.utc), []
+    now, sent = dt.datetime.now(dt.UTC), []
     for row in rows:
-        started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=dt.timezone.utc)
+        started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=dt.UTC)
         elapsed, robot = (now - started).total_seconds(), watched[row.robot]
         if elapsed <= robot.sla:
             continue

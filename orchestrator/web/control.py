@@ -40,7 +40,7 @@ def cancel_run(loaded: Any, ledger: Any, run_id: str, *, reason: str = "cancelle
 
 
 def _stop(ledger: Any, run_id: str, *, reason: str) -> dict[str, Any] | None:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with ledger.engine.begin() as conn:
         run = conn.execute(select(runs).where(runs.c.id == run_id).with_for_update()).first()
         if run is None or RunStatus(run.status).finished:
@@ -50,7 +50,7 @@ def _stop(ledger: Any, run_id: str, *, reason: str) -> dict[str, Any] | None:
             status=ItemStatus.CANCELLED.value, finished_at=now, error_kind="cancelled",
             error_message=reason)).rowcount
         started = run.started_at or now
-        started = started if started.tzinfo else started.replace(tzinfo=dt.timezone.utc)
+        started = started if started.tzinfo else started.replace(tzinfo=dt.UTC)
         conn.execute(update(runs).where(runs.c.id == run_id).values(
             status=RunStatus.CANCELLED.value, items_cancelled=runs.c.items_cancelled + cancelled,
             error=reason, started_at=started, finished_at=now, duration_s=(now - started).total_seconds()))
