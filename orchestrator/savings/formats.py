@@ -120,6 +120,14 @@ def render_table(report: dict[str, Any], *, by_period: bool) -> Any:
             failures.add_row(reason["robot"], reason["error_kind"], reason["step"] or "-", str(reason["count"]),
                              (reason.get("example") or "")[:80])
         parts.append(failures)
+    from rich.text import Text
+
+    economics = report["economics"]
+    parts.append(Text(
+        "saved h = (ok items x manual_minutes - failed items x exception_minutes) / 60; value saved = saved h x "
+        f"{economics['hourly_cost']:g}; robot cost = robot h x {economics['robot_hourly_cost']:g}; "
+        f"net = value - cost; FTE = saved h / {economics['fte_hours_per_year']:g}; success = ok / (ok + failed). "
+        "Details: --format json (formulas) or docs/savings.md", style="dim"))
     return Group(*parts)
 
 
