@@ -348,3 +348,40 @@ def test_the_overview_takes_any_period_and_downloads_it(api: Api, finished_runs:
     book = load_workbook(io.BytesIO(api.client.get("/download/report.xlsx?days=7").content))
     assert book.sheetnames[0] == "Summary"
     assert api.client.get("/download/report.pdf").status_code == 404
+
+
+def test_retake_serve_answers_over_http(make_project, embedded) -> None:  # noqa: ANN001
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    root = make_project(ROBOTS)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    made = subprocess.run([sys.executable, "-m", "orchestrator", "token", "create", "--role", "operator",
+                           "--project", str(root)], capture_output=True, text=True, env=env, check=True)
+    token = made.stdout.strip().splitlines()[-1]
+    server = subprocess.Popen([sys.executable, "-m", "orchestrator", "serve", "--port", str(port), "--project",
+                               str(root)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 20
+        while True:
+            try:
+                assert httpx.get(f"{base}/health").json()["status"] == "ok"
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "retake serve did not start"
+                time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {token}"}
+        run = httpx.post(f"{base}/api/robots/greet/runs", params={"wait": 20}, headers=headers,
+                         json={"inputs": {"who": "server"}}).json()
+        assert run["status"] == "succeeded" and run["trigger"] == "api"
+        assert httpx.get(f"{base}/api/runs", headers=headers).json()[0]["run_id"] == run["run_id"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

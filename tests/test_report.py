@@ -318,3 +318,25 @@ def test_bad_options_exit_2_with_what_to_type(sqlite_project: Path) -> None:
     assert cli(sqlite_project, "report", "--format", "pdf").exit_code == 2
     assert cli(sqlite_project, "report", "--by", "year").exit_code == 2
     assert "--output" in cli(sqlite_project, "report", "--format", "xlsx").output
+
+
+def test_local_days_follow_daylight_saving_time_on_both_databases(ledger_project) -> None:
+    from orchestrator import projects
+    from orchestrator.savings import build_report, make_period
+
+    engine = projects.ledger_for(ledger_project).engine
+    one = [(OK, 1.0, None, None, None)]
+    write_ledger(engine, [
+        ("dst-1", "dst", dt.datetime(2026, 3, 28, 22, 30, tzinfo=UTC), 1, 0, one),   # 23:30 CET, Mar 28
+        ("dst-2", "dst", dt.datetime(2026, 3, 28, 23, 30, tzinfo=UTC), 1, 0, one),   # 00:30 CET, Mar 29
+        ("dst-3", "dst", dt.datetime(2026, 3, 29, 22, 30, tzinfo=UTC), 1, 0, one),   # 00:30 CEST, Mar 30
+        ("dst-4", "dst", dt.datetime(2026, 10, 25, 22, 30, tzinfo=UTC), 1, 0, one),  # 23:30 CET, Oct 25
+    ])
+    report = build_report(engine, ledger_project.spec.economics, robot="dst", by="day",
+                          period=make_period("2026-03-01", "2026-10-31", "Europe/Berlin"))
+    runs_by_day = {p["period"]: p["total"]["runs"] for p in report["periods"] if p["total"]["runs"]}
+    assert runs_by_day == {"2026-03-28": 1, "2026-03-29": 1, "2026-03-30": 1, "2026-10-25": 1}
+    months = build_report(engine, ledger_project.spec.economics, robot="dst", by="month",
+                          period=make_period("2026-03-01", "2026-10-31", "Europe/Berlin"))
+    assert [(p["period"], p["total"]["runs"]) for p in months["periods"] if p["total"]["runs"]] == [
+        ("2026-03", 3), ("2026-10", 1)]
