@@ -385,3 +385,19 @@ def test_retake_serve_answers_over_http(make_project, embedded) -> None:  # noqa
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_robot_file_broken_mid_edit_does_not_break_the_server(api: Api) -> None:
+    manifest = api.root / "robots.yaml"
+    good = manifest.read_text(encoding="utf-8")
+    manifest.write_text(good + "  broken: {steps: [{no_such_action: 1}]}\n", encoding="utf-8")
+    from orchestrator import projects
+    from orchestrator.errors import ConfigError
+
+    try:
+        with pytest.raises(ConfigError):
+            projects.project(api.root)
+        assert api.call("GET", "/api/robots").status_code == 200
+        assert "greet" in {r["name"] for r in api.call("GET", "/api/robots").json()}
+    finally:
+        manifest.write_text(good, encoding="utf-8")

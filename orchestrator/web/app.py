@@ -24,12 +24,24 @@ class Site:
 
     def __init__(self, root: Path):
         self.root = root.resolve()
+        self._last_good: Any = None
 
     @property
     def loaded(self) -> Any:
+        """The project as its files say now; while they are being edited into an invalid state, the last
+        valid version (a dashboard must not fail because someone is mid-edit)."""
         from orchestrator import projects
+        from orchestrator.errors import ConfigError
 
-        return projects.project(self.root)
+        try:
+            self._last_good = projects.project(self.root)
+        except ConfigError as exc:
+            if self._last_good is None:
+                raise HTTPException(503, f"the project does not validate: {exc}") from None
+            from loguru import logger
+
+            logger.warning(f"robots.yaml does not validate, serving its last valid version: {exc}")
+        return self._last_good
 
     @property
     def ledger(self) -> Any:
