@@ -1,5 +1,5 @@
 """The HTTP API (JSON). Viewers read runs and reports, operators also start, cancel and rerun, admins manage
-tokens. The OpenAPI description is at /openapi.json, the interactive one at /docs."""
+tokens. The OpenAPI description is at /openapi.json, a readable reference at /docs."""
 
 from __future__ import annotations
 
