@@ -286,6 +286,9 @@ def test_report_as_csv_xlsx_and_table(sqlite_project: Path, tmp_path: Path) -> N
     assert int(total["value_saved"]) == expected(in_november())["value"]
     assert [(r["period"], r["robot"]) for r in rows[:3]] == [("2026-11", "invoices"), ("2026-11", "sorter"),
                                                             ("2026-11", "TOTAL")]
+    written = tmp_path / "r.csv"
+    assert cli(sqlite_project, "report", "--format", "csv", "--output", str(written)).exit_code == 0
+    assert written.read_bytes().startswith(b"\xef\xbb\xbfrobot,runs,")  # Excel needs the BOM for UTF-8
     book = tmp_path / "r.xlsx"
     assert cli(sqlite_project, "report", "--format", "xlsx", "--output", str(book)).exit_code == 0
     from openpyxl import load_workbook

@@ -79,7 +79,8 @@ def report(
     if output is None:
         print(text, end="" if text.endswith("\n") else "\n")
     else:
-        output.write_text(text, encoding="utf-8")
+        # a CSV file starts with a byte-order mark so that Excel reads its Korean (or any non-ASCII) text right
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         print(f"wrote {output}")
 
 

@@ -96,7 +96,9 @@ def download(request: Request, fmt: str, days: int = Days, since: str | None = N
     if fmt == "html":
         return Response(render_html(data), media_type="text/html; charset=utf-8", headers=headers)
     if fmt == "csv":
-        return Response(to_csv(data, by_period=True), media_type="text/csv; charset=utf-8", headers=headers)
+        # with a byte-order mark, so that Excel reads non-ASCII robot names and messages right
+        return Response("\ufeff" + to_csv(data, by_period=True), media_type="text/csv; charset=utf-8",
+                        headers=headers)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         to_xlsx(data, path)
