@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from orchestrator.alerts import Alerts
 from orchestrator.durations import parse_duration
 
 STEP_KEYS = ("id", "name", "if", "retry", "timeout", "continue_on_error", "effect")
@@ -106,7 +107,7 @@ class Robot(Strict):
     queue: str = "default"
     chunk_size: int = Field(25, ge=1, le=10_000)
     browser: dict[str, Any] = Field(default_factory=dict)
-    alerts: Any = None
+    alerts: Alerts | None = None
     sla: float | None = None
     tags: list[str] = Field(default_factory=list)
 

@@ -11,6 +11,7 @@ from orchestrator.ledger.tables import metadata
 TABLE_MODULES = [
     "orchestrator.ledger.tables",
     "orchestrator.scheduling.tables",
+    "orchestrator.web.tables",
 ]
 
 
