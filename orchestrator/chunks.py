@@ -1,0 +1,188 @@
+"""Working one chunk of a run's items in a worker: claim, limits, stop checks, recording in batches.
+
+At-least-once delivery means a chunk can arrive twice or after its worker died: finished items are
+skipped, items a live worker holds are sent again later (BUSY_RETRY_MS), items of a dead worker are taken
+over. Items' ends are written in batches (one transaction for many fast items), but an item that took
+FLUSH_SLOW_S or more is written at once, so a killed worker loses at most a fraction of a second of
+fast items (done again) and never a slow one; `effect` steps are checkpointed as soon as they pass.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from loguru import logger
+
+from orchestrator import events, projects
+from orchestrator.cancel import RunGuard, run_limit
+from orchestrator.errors import Cancelled, RetakeError, RunTimeout
+from orchestrator.limits import hold, limits_for
+from orchestrator.logs import mask
+from orchestrator.runner import work_item
+from orchestrator.states import RunStatus
+
+HOST = socket.gethostname()
+BUSY_RETRY_MS = 3000
+SLOTS_BUSY_RETRY_MS = 1000
+FLUSH_SLOW_S = 0.05
+FLUSH_EVERY_S = 0.25
+FLUSH_SIZE = 100
+
+_in_progress: set[int] = set()
+_lock = threading.Lock()
+_alive: tuple[float, set[str]] = (0.0, set())
+items_done = 0
+
+
+def worker_name() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
+    loaded = projects.project(project_dir)
+    ledger = projects.ledger_for(loaded)
+    run = ledger.get_run(run_id)
+    if run is None:
+        return
+    if run["status"] != RunStatus.RUNNING.value:
+        if RunStatus(run["status"]).finished:
+            projects.close_session(run_id)
+        return
+    log = logger.bind(run_id=run_id, robot=run["robot"], item="-", step="-")
+    try:
+        session = projects.session(loaded, run)
+    except RetakeError as exc:  # e.g. a secret missing on this worker: every item says so
+        log.error(f"cannot work items here: {mask(str(exc))}")
+        ledger.fail_items(run_id, indices, kind=exc.kind, message=mask(str(exc)))
+        _closed(loaded, ledger, run_id, ledger.complete_if_done(run_id))
+        return
+    guard = RunGuard(ledger, run_id, started_at=run["started_at"], limit_s=run_limit(loaded, run["robot"]))
+    me = worker_name()
+    claimed, busy = ledger.claim_items(run_id, indices, me, reclaimable=lambda w, i: _reclaimable(ledger, w, i))
+    if busy:
+        _send_again(run, project_dir, busy, BUSY_RETRY_MS)
+    limits = limits_for(loaded, run["robot"])
+    holder = f"{me}/{threading.get_ident()}"
+    recorder = _Recorder(ledger, run_id)
+    stop: str | None = None
+    with _working([row["id"] for row in claimed]):
+        try:
+            for position, row in enumerate(claimed):
+                try:
+                    guard.check()
+                    if limits:
+                        with hold(ledger, limits, holder, run_id=run_id, guard=guard) as held:
+                            if not held:  # slots busy too long: free this thread, try again soon
+                                ledger.release_items(run_id, [r["id"] for r in claimed[position:]], me)
+                                _send_again(run, project_dir, [r["idx"] for r in claimed[position:]],
+                                            SLOTS_BUSY_RETRY_MS)
+                                break
+                            result = work_item(session, ledger, row, guard=guard)
+                    else:
+                        result = work_item(session, ledger, row, guard=guard)
+                except Cancelled:
+                    stop = "cancelled"
+                    break
+                except RunTimeout:
+                    stop = "timeout"
+                    break
+                recorder.add(result)
+                if result["error_kind"] in ("timeout", "cancelled") and (guard.expired() or guard.status):
+                    stop = "timeout" if guard.expired() else "cancelled"
+                    break
+        finally:
+            recorder.flush()
+    if stop == "timeout":
+        message = str(guard.timeout_error())
+        log.error(message)
+        _closed(loaded, ledger, run_id, ledger.timeout_run(run_id, message))
+    elif stop is None:
+        _closed(loaded, ledger, run_id, ledger.complete_if_done(run_id))
+    if ledger.run_status(run_id) != RunStatus.RUNNING.value:
+        projects.close_session(run_id)
+    _close_ended_sessions(ledger)
+
+
+def _closed(loaded: Any, ledger: Any, run_id: str, final: str | None) -> None:
+    if final:
+        run = ledger.get_run(run_id) or {"id": run_id, "status": final}
+        logger.bind(run_id=run_id, robot=run.get("robot", "-"), item="-", step="-").info(f"run {final}")
+        events.run_finished(loaded, run)
+
+
+def _send_again(run: dict[str, Any], project_dir: str, indices: list[int], delay_ms: int) -> None:
+    from orchestrator.broker import enqueue
+    from orchestrator.queue import run_items
+
+    enqueue(run_items, run["id"], project_dir, indices, queue=run["queue"], delay_ms=delay_ms)
+
+
+@contextmanager
+def _working(item_ids: list[int]) -> Iterator[None]:
+    with _lock:
+        _in_progress.update(item_ids)
+    try:
+        yield
+    finally:
+        with _lock:
+            _in_progress.difference_update(item_ids)
+
+
+def _reclaimable(ledger: Any, worker: str | None, item_id: int) -> bool:
+    """May this process take over a running item? Yes when its holder is gone (or it is ours, idle)."""
+    global _alive
+    if not worker:
+        return True
+    if worker == worker_name():
+        with _lock:
+            return item_id not in _in_progress
+    host, _, pid = worker.rpartition(":")
+    if host == HOST and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+    checked, names = _alive
+    if time.monotonic() - checked > 2.0:
+        names = ledger.alive_workers()
+        _alive = (time.monotonic(), names)
+    return worker not in names
+
+
+def _close_ended_sessions(ledger: Any) -> None:
+    for run_id in projects.open_runs():
+        status = ledger.run_status(run_id)
+        if status is None or RunStatus(status).finished:
+            projects.close_session(run_id)
+
+
+class _Recorder:
+    """Items' ends, written in batches; slow items at once."""
+
+    def __init__(self, ledger: Any, run_id: str):
+        self.ledger = ledger
+        self.run_id = run_id
+        self.pending: list[dict[str, Any]] = []
+        self.since = 0.0
+
+    def add(self, result: dict[str, Any]) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append(result)
+        if (result["duration_s"] >= FLUSH_SLOW_S or len(self.pending) >= FLUSH_SIZE
+                or time.monotonic() - self.since >= FLUSH_EVERY_S):
+            self.flush()
+
+    def flush(self) -> None:
+        global items_done
+        if self.pending:
+            batch, self.pending = self.pending, []
+            items_done += self.ledger.finish_items(self.run_id, batch)
