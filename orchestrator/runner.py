@@ -92,8 +92,9 @@ def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
         if not isinstance(exc, (Cancelled, RunTimeout)):
             _on_failure(ctx, ledger, failure)
     ledger.add_artifacts(session.run_id, row["id"], ctx.artifacts)
+    duration = time.perf_counter() - clock
     return {"id": row["id"], "attempts": row["attempts"], "status": status.value, "started_at": started,
-            "duration_s": time.perf_counter() - clock, "output": _jsonable(mask(output)),
+            "finished_at": started + dt.timedelta(seconds=duration), "duration_s": duration, "output": _jsonable(mask(output)),
             "error_kind": failure[0] if failure else None, "error_message": failure[1] if failure else None,
             "error_step": failure[2] if failure else None}
 

@@ -75,7 +75,7 @@ class ItemStore:
                 done = conn.execute(update(items).where(and_(
                     items.c.id == res["id"], items.c.status == ItemStatus.RUNNING.value,
                     items.c.attempts == res["attempts"])).values(
-                    status=res["status"], finished_at=now, started_at=res.get("started_at") or now,
+                    status=res["status"], finished_at=res.get("finished_at") or now, started_at=res.get("started_at") or now,
                     duration_s=res.get("duration_s"), output=res.get("output"), error_kind=res.get("error_kind"),
                     error_message=res.get("error_message"), error_step=res.get("error_step"))).rowcount
                 if done:
