@@ -7,7 +7,7 @@ before a broker is set, so `orchestrator.queue` calls `setup_broker()` at import
 Redis is tuned so that the messages of a worker killed with SIGKILL come back within seconds: Dramatiq
 requeues a dead worker's unacked messages only when its heartbeat is older than `heartbeat_timeout` AND a
 random "maintenance" pass runs (`maintenance_chance` per million broker calls). Its defaults (60 s, 0.1%)
-took from one to more than fifteen minutes here; 10 s and 10% bring it to about 10-13 s. Live workers keep
+took from one to more than fifteen minutes here; 8 s and 20% bring it to about 9-11 s. Live workers keep
 their heartbeat fresh from a thread (orchestrator.worker), so a long item never makes them look dead.
 RabbitMQ redelivers at once when the consumer's connection drops, and its queues are durable.
 
@@ -22,8 +22,8 @@ import os
 import dramatiq
 from dramatiq.broker import Broker
 
-REDIS_HEARTBEAT_TIMEOUT_MS = 10_000
-REDIS_MAINTENANCE_CHANCE = 100_000  # per million calls: 10%
+REDIS_HEARTBEAT_TIMEOUT_MS = 8_000
+REDIS_MAINTENANCE_CHANCE = 200_000  # per million calls: 20%
 DEFAULT_QUEUE = "default"
 
 _current: Broker | None = None
@@ -119,10 +119,8 @@ def queue_depths(names: list[str]) -> dict[str, int | None]:
     for name in names:
         full = queue_name(name)
         try:
-            if kind == "redis":
-                from dramatiq.common import dq_name
-
-                depths[name] = int(broker.do_qsize(full)) + int(broker.do_qsize(dq_name(full)))
+            if kind == "redis":  # ready + delayed + taken but not yet acknowledged
+                depths[name] = int(broker.do_qsize(full))
             elif kind == "rabbitmq":
                 ready, delayed, _dead = broker.get_queue_message_counts(full)
                 depths[name] = ready + delayed

@@ -28,7 +28,7 @@ from orchestrator.runner import work_item
 from orchestrator.states import RunStatus
 
 HOST = socket.gethostname()
-BUSY_RETRY_MS = 3000
+BUSY_RETRY_MS = 1000
 SLOTS_BUSY_RETRY_MS = 1000
 FLUSH_SLOW_S = 0.05
 FLUSH_EVERY_S = 0.25
@@ -143,18 +143,28 @@ def _reclaimable(ledger: Any, worker: str | None, item_id: int) -> bool:
         with _lock:
             return item_id not in _in_progress
     host, _, pid = worker.rpartition(":")
-    if host == HOST and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
+    if host == HOST and pid.isdigit() and not _pid_alive(int(pid)):
+        return True
     checked, names = _alive
     if time.monotonic() - checked > 2.0:
         names = ledger.alive_workers()
         _alive = (time.monotonic(), names)
     return worker not in names
+
+
+def _pid_alive(pid: int) -> bool:
+    """A process of this machine that still runs (a zombie waiting for its parent counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def _close_ended_sessions(ledger: Any) -> None:

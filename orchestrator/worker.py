@@ -61,18 +61,17 @@ class Heartbeat(threading.Thread):
         self.stopping = threading.Event()
         self.started = time.time()
 
+    def beat_broker(self) -> None:
+        if self.kind == "redis":
+            for name in self.full_names:  # any broker call refreshes the heartbeat and may run maintenance
+                self.broker.do_qsize(name)
+
     def beat(self, status: str = "running") -> None:
         import datetime as dt
         import socket
 
         from orchestrator import chunks
 
-        if self.kind == "redis":
-            from dramatiq.common import dq_name
-
-            for name in self.full_names:  # any broker call refreshes the heartbeat and may run maintenance
-                self.broker.do_qsize(name)
-                self.broker.do_qsize(dq_name(name))
         if self.ledger is not None:
             self.ledger.heartbeat(self.name_, host=socket.gethostname(), pid=os.getpid(), queues=self.queues,
                                   threads=self.threads, broker=self.kind, items_done=chunks.items_done,
@@ -80,9 +79,15 @@ class Heartbeat(threading.Thread):
                                   status=status)
 
     def run(self) -> None:
+        # The broker's heartbeat has its own thread: a slow ledger must never make this worker look dead.
+        threading.Thread(target=self._loop, args=(self.beat_broker,), name="retake-broker-heartbeat",
+                         daemon=True).start()
+        self._loop(self.beat)
+
+    def _loop(self, beat: Any) -> None:
         while not self.stopping.wait(HEARTBEAT_S):
             try:
-                self.beat()
+                beat()
             except Exception as exc:  # noqa: BLE001 - the ledger or broker may be down for a while
                 logger.warning(f"heartbeat failed: {exc}")
 
