@@ -87,4 +87,6 @@ def error_kind(exc: BaseException) -> str:
 
 
 def is_retryable(exc: BaseException) -> bool:
+    if not isinstance(exc, Exception):  # SystemExit, KeyboardInterrupt: the process is going away
+        return False
     return not isinstance(exc, (BusinessError, ConfigError, InputError, Cancelled, RunTimeout))
