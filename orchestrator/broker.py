@@ -70,6 +70,8 @@ def build_broker(url: str | None) -> Broker:
 def setup_broker(url: str | None = None, *, force: bool = False) -> Broker:
     """The process's broker for `url` (default: RETAKE_BROKER_URL); actors declared earlier move to it."""
     global _current, _current_url
+    if url is None and _current is not None and not force:
+        return _current  # set already (explicitly or from the environment): keep it
     url = url if url is not None else broker_url()
     if _current is not None and not force and url == _current_url:
         return _current

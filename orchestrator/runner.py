@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
@@ -148,7 +149,8 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
                 limit, by_run = guard.step_limit(timeout) if guard is not None else (timeout, False)
                 if number > 1 and guard is not None:
                     guard.check()
-                args = action.bind(evaluate(step.args, ctx.expressions()))
+                raw = evaluate(step.args, ctx.expressions()) if _templated(step) else step.args
+                args = action.bind(copy.deepcopy(raw) if raw is step.args else raw)
                 try:
                     with time_limit(limit, f"step {step.label!r}"):
                         result = action.func(ctx, args)
@@ -169,6 +171,26 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
                                       started_at=started, duration_s=time.perf_counter() - clock)
             return result
     return None
+
+
+_TEMPLATED: dict[int, tuple[Any, bool]] = {}  # id -> (step kept alive so its id is never reused, flag)
+
+
+def _templated(step: Step) -> bool:
+    """Does the step's argument hold any `{{ }}`? (Plain arguments skip building the expression context.)"""
+    key = id(step)
+    if key not in _TEMPLATED:
+        from orchestrator.expressions import is_template
+
+        def walk(value: Any) -> bool:
+            if isinstance(value, dict):
+                return any(walk(k) or walk(v) for k, v in value.items())
+            if isinstance(value, (list, tuple)):
+                return any(walk(v) for v in value)
+            return isinstance(value, str) and is_template(value)
+
+        _TEMPLATED[key] = (step, walk(step.args))
+    return _TEMPLATED[key][1]
 
 
 def _wait(policy: Retry) -> Any:

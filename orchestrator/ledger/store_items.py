@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
 from orchestrator.ledger.rows import aware, utcnow
 from orchestrator.ledger.tables import artifacts, attempts, checkpoints, items, runs
@@ -14,6 +14,14 @@ from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
 
 COUNTERS = {ItemStatus.SUCCEEDED.value: "items_succeeded", ItemStatus.FAILED.value: "items_failed",
             ItemStatus.CANCELLED.value: "items_cancelled"}
+
+
+_FINISH = update(items).where(and_(
+    items.c.id == bindparam("b_id"), items.c.status == ItemStatus.RUNNING.value,
+    items.c.attempts == bindparam("b_attempts"))).values(
+    status=bindparam("b_status"), started_at=bindparam("b_started"), finished_at=bindparam("b_finished"),
+    duration_s=bindparam("b_duration"), output=bindparam("b_output", type_=items.c.output.type),
+    error_kind=bindparam("b_kind"), error_message=bindparam("b_message"), error_step=bindparam("b_step"))
 
 
 class ItemStore:
@@ -62,31 +70,35 @@ class ItemStore:
     def finish_items(self, run_id: str, results: list[dict[str, Any]]) -> int:
         """Record several items' ends in one transaction; returns how many were recorded.
 
-        Each result holds id, attempts (of its claim), status, started_at, duration_s, output, error_*.
-        An item is recorded only if it is still running under that claim: a cancelled, timed-out or
-        taken-over item keeps what was recorded first."""
+        Each result holds id, attempts (of its claim), status, started_at, finished_at, duration_s, output,
+        error_*. An item is recorded only if it is still running under that claim: a cancelled, timed-out
+        or taken-over item keeps what was recorded first. One prepared UPDATE per status, executed for
+        the whole batch (executemany), keeps the hot path at a few round trips per chunk."""
         if not results:
             return 0
         now = utcnow()
-        added = {name: 0 for name in COUNTERS.values()}
+        by_status: dict[str, list[dict[str, Any]]] = {}
+        for res in results:
+            by_status.setdefault(res["status"], []).append({
+                "b_id": res["id"], "b_attempts": res["attempts"], "b_status": res["status"],
+                "b_started": res.get("started_at") or now, "b_finished": res.get("finished_at") or now,
+                "b_duration": res.get("duration_s"), "b_output": res.get("output"),
+                "b_kind": res.get("error_kind"), "b_message": res.get("error_message"),
+                "b_step": res.get("error_step")})
+        added: dict[Any, Any] = {}
         seconds = 0.0
         with self.engine.begin() as conn:
-            for res in results:
-                done = conn.execute(update(items).where(and_(
-                    items.c.id == res["id"], items.c.status == ItemStatus.RUNNING.value,
-                    items.c.attempts == res["attempts"])).values(
-                    status=res["status"], finished_at=res.get("finished_at") or now, started_at=res.get("started_at") or now,
-                    duration_s=res.get("duration_s"), output=res.get("output"), error_kind=res.get("error_kind"),
-                    error_message=res.get("error_message"), error_step=res.get("error_step"))).rowcount
+            for status, params in by_status.items():
+                done = conn.execute(_FINISH, params).rowcount
                 if done:
-                    added[COUNTERS[res["status"]]] += 1
-                    seconds += res.get("duration_s") or 0.0
-            recorded = sum(added.values())
-            if recorded:
+                    added[getattr(runs.c, COUNTERS[status])] = done
+                    share = done / len(params)
+                    seconds += share * sum(p["b_duration"] or 0.0 for p in params)
+            if added:
+                added[runs.c.robot_seconds] = seconds
                 conn.execute(update(runs).where(and_(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value))
-                             .values({getattr(runs.c, k): getattr(runs.c, k) + v for k, v in added.items() if v}
-                                     | {runs.c.robot_seconds: runs.c.robot_seconds + seconds}))
-        return recorded
+                             .values({column: column + value for column, value in added.items()}))
+        return sum(v for k, v in added.items() if k is not runs.c.robot_seconds)
 
     def finish_item(self, item_id: int, *, status: ItemStatus, output: Any = None, error_kind: str | None = None,
                     error_message: str | None = None, error_step: str | None = None) -> str | None:
