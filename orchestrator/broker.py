@@ -110,7 +110,7 @@ def enqueue(actor: dramatiq.Actor, *args: object, queue: str | None = None, dela
     if message.queue_name != name:
         message = message.copy(queue_name=name)
     broker.declare_queue(name)
-    broker.enqueue(message, delay=delay_ms)
+    broker.enqueue(message, delay=delay_ms or None)
 
 
 def queue_depths(names: list[str]) -> dict[str, int | None]:

@@ -34,6 +34,7 @@ FLUSH_SLOW_S = 0.05
 FLUSH_EVERY_S = 0.25
 FLUSH_SIZE = 100
 
+STOPPING = threading.Event()  # set by the worker on SIGTERM: finish the item at hand, hand back the rest
 _in_progress: set[int] = set()
 _lock = threading.Lock()
 _alive: tuple[float, set[str]] = (0.0, set())
@@ -74,6 +75,10 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
     with _working([row["id"] for row in claimed]):
         try:
             for position, row in enumerate(claimed):
+                if STOPPING.is_set():  # shutting down: the rest of the chunk goes back to the queue now
+                    ledger.release_items(run_id, [r["id"] for r in claimed[position:]], me)
+                    _send_again(run, project_dir, [r["idx"] for r in claimed[position:]], 0)
+                    break
                 try:
                     guard.check()
                     if limits:

@@ -125,6 +125,9 @@ def serve(*, threads: int, queues: list[str] | None, project: str | None) -> int
     stop.wait()
     logger.info(f"worker {heartbeat.name_} stopping (waiting up to {STOP_TIMEOUT_S:g}s for running items)")
     heartbeat.stopping.set()
+    from orchestrator.chunks import STOPPING
+
+    STOPPING.set()
     worker.stop(timeout=int(STOP_TIMEOUT_S * 1000))
     projects.close_all()
     if heartbeat.ledger is not None:
