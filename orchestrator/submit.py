@@ -17,8 +17,8 @@ def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, tri
            parent_run_id: str | None = None) -> str:
     """Validate inputs, record the run as queued, and queue its start message. Returns the run id."""
     from orchestrator.actions import suggest
-    from orchestrator.errors import InputError
     from orchestrator.broker import enqueue
+    from orchestrator.errors import InputError
     from orchestrator.queue import start_run
 
     if robot_name not in loaded.spec.robots:

@@ -128,12 +128,13 @@ def rerun(run_id: str = typer.Argument(..., help="The run whose failed items to 
           detach: bool = typer.Option(False, "--detach", "-d", help="Queue the new run, print its id, do not wait."),
           json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> None:
     """Run again only the items that failed, as a new run linked to the original (same inputs)."""
-    from orchestrator import projects
+    from orchestrator import logs, projects
     from orchestrator.broker import is_embedded
     from orchestrator.submit import rerun as queue_rerun
     from orchestrator.submit import wait_embedded, wait_for
 
     loaded = load(project)
+    logs.configure("WARNING" if not json_ else None)
     ledger = projects.ledger_for(loaded)
     parent = ledger.find_run(run_id)
     if parent is None:
