@@ -250,3 +250,31 @@ def test_a_run_past_its_time_limit_is_stopped_with_a_timeout_error(flow_fleet):
     failed = [i for i in items if i["status"] == "failed"]
     assert run["items_succeeded"] >= 1 and failed
     assert all(i["error_kind"] == "timeout" for i in failed)
+
+
+def test_a_stopped_worker_finishes_its_item_and_hands_back_the_rest(redis_url, postgres_url, make_project):
+    fleet = Fleet(broker_url=redis_url, database_url=postgres_url, project=make_project("""
+    robots:
+      batch:
+        items: "{{ range(6) | list }}"
+        chunk_size: 6
+        steps:
+          - sleep: 0.5s
+    """))
+    try:
+        supervisor = fleet.start_worker(processes=1, threads=1)
+        fleet.wait_workers(1)
+        run_id = fleet.submit("batch")
+        ledger = fleet.ledger()
+        fleet.wait_until(lambda: ledger.item_counts(run_id).get("succeeded", 0) >= 1, what="a first item")
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=15) == 0
+        counts = ledger.item_counts(run_id)
+        assert counts.get("running", 0) == 0, "the item at hand was finished, the rest handed back"
+        assert counts.get("pending", 0) >= 1
+        fleet.start_worker(processes=1, threads=2)
+        run = fleet.wait_run(run_id, timeout=30)
+    finally:
+        fleet.stop()
+    assert run["status"] == "succeeded" and run["items_succeeded"] == 6
+    assert item_done_counts(fleet.run_log_lines(run_id)) == {str(i): 1 for i in range(6)}
