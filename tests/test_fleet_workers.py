@@ -30,8 +30,8 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def _kill_mid_item(fleet: Fleet) -> tuple[str, float, str]:
-    """Start a run, SIGKILL the worker process in the middle of an item; returns run id, kill time, item key."""
+def _kill_mid_item(fleet: Fleet) -> tuple[str, float, str, str]:
+    """Start a run, SIGKILL a worker process in the middle of an item: run id, kill time, item key, worker."""
     fleet.start_worker(processes=2, threads=1)
     fleet.wait_workers(2)
     run_id = fleet.submit("slow")
@@ -48,7 +48,7 @@ def _kill_mid_item(fleet: Fleet) -> tuple[str, float, str]:
     victim = fleet.wait_until(running_item, timeout=30, what="an item in progress")
     pid = int(victim["worker"].rsplit(":", 1)[1])
     os.kill(pid, signal.SIGKILL)
-    return run_id, time.time(), victim["key"]
+    return run_id, time.time(), victim["key"], victim["worker"]
 
 
 @pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
@@ -56,14 +56,16 @@ def test_a_worker_killed_mid_item_loses_nothing_and_doubles_nothing(broker, requ
     url = request.getfixturevalue("redis_url" if broker == "redis" else "amqp_url")
     fleet = Fleet(broker_url=url, database_url=postgres_url, project=make_project(SLOW_ROBOT))
     try:
-        run_id, killed_at, key = _kill_mid_item(fleet)
+        run_id, killed_at, key, killed = _kill_mid_item(fleet)
         run = fleet.wait_run(run_id, timeout=60)
         items = fleet.ledger().run_items(run_id)
+        alive = fleet.wait_workers(2)  # the supervisor replaced the killed process
     finally:
         fleet.stop()
     assert run["status"] == "succeeded", fleet.logs()
     assert run["items_succeeded"] == 8 and run["items_total"] == 8
     assert [i["status"] for i in items] == ["succeeded"] * 8
+    assert killed not in {w["name"] for w in alive}
     victim = next(i for i in items if i["key"] == key)
     assert victim["attempts"] == 2, "the killed item was delivered again and finished by a live worker"
     redelivered_after = _aware(victim["started_at"]).timestamp() - killed_at
