@@ -176,29 +176,3 @@ def test_a_run_time_limit_stops_the_embedded_run_too(embedded, make_project):
     kinds = [i["error_kind"] for i in projects.ledger_for(loaded).run_items(run["id"])]
     assert kinds[:2] == [None, None] and set(kinds[2:]) == {"timeout"}
 
-
-def test_runs_show_lists_each_failed_item_with_its_error_and_attempts(embedded, make_project):
-    import json
-
-    from typer.testing import CliRunner
-
-    from orchestrator.cli import _register, app
-    from orchestrator.submit import run_embedded
-
-    root = make_project("""
-    robots:
-      checker:
-        items: [ok, bad]
-        steps:
-          - if: "{{ item == 'bad' }}"
-            fail: "{{ item }} has no PO number"
-    """)
-    run = run_embedded(load_project(root), "checker", {})
-    _register()
-    shown = CliRunner().invoke(app, ["runs", "show", run["id"], "--json", "--project", str(root)])
-    assert shown.exit_code == 0, shown.output
-    data = json.loads(shown.output)
-    bad = next(i for i in data["items_detail"] if i["key"] == "bad")
-    assert (bad["status"], bad["error_kind"], bad["error"]) == ("failed", "business", "bad has no PO number")
-    listed = CliRunner().invoke(app, ["runs", "--json", "--project", str(root)])
-    assert json.loads(listed.output)[0]["run_id"] == run["id"]
