@@ -98,8 +98,11 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
                     stop = "timeout"
                     break
                 recorder.add(result)
-                if result["error_kind"] in ("timeout", "cancelled") and (guard.expired() or guard.status):
-                    stop = "timeout" if guard.expired() else "cancelled"
+                if result["error_kind"] == "timeout" and guard.expired():
+                    stop = "timeout"
+                    break
+                if result["error_kind"] == "cancelled" and guard.status == RunStatus.CANCELLED.value:
+                    stop = "cancelled"
                     break
         finally:
             recorder.flush()
@@ -107,7 +110,7 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
         message = str(guard.timeout_error())
         log.error(message)
         _closed(loaded, ledger, run_id, ledger.timeout_run(run_id, message))
-    elif stop is None:
+    else:
         _closed(loaded, ledger, run_id, ledger.complete_if_done(run_id))
     if ledger.run_status(run_id) != RunStatus.RUNNING.value:
         projects.close_session(run_id)

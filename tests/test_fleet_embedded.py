@@ -176,3 +176,21 @@ def test_a_run_time_limit_stops_the_embedded_run_too(embedded, make_project):
     kinds = [i["error_kind"] for i in projects.ledger_for(loaded).run_items(run["id"])]
     assert kinds[:2] == [None, None] and set(kinds[2:]) == {"timeout"}
 
+
+
+def test_a_step_timeout_fails_the_item_and_the_run_still_ends(embedded, make_project):
+    from orchestrator.submit import run_embedded
+
+    root = make_project("""
+    robots:
+      stuck:
+        items: [1, 2]
+        steps:
+          - sleep: 0.5s
+            timeout: 100ms
+            retry: {attempts: 1}
+    """)
+    run = run_embedded(load_project(root), "stuck", {})
+    assert (run["status"], run["items_failed"]) == ("failed", 2)
+    kinds = {i["error_kind"] for i in projects.ledger_for(load_project(root)).run_items(run["id"])}
+    assert kinds == {"timeout"}

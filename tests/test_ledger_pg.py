@@ -59,23 +59,24 @@ def test_a_ledger_made_before_migrations_is_adopted(tmp_path):
     assert len(Ledger(engine).list_runs()) == 1, "the old runs are kept"
 
 
-def test_later_migrations_chain_after_the_core(tmp_path, monkeypatch):
+def test_a_later_migration_chains_after_the_current_head(tmp_path, monkeypatch):
     folder = tmp_path / "migrations"
     shutil.copytree(schema_module.MIGRATIONS, folder)
-    (folder / "versions" / "0002_scheduling.py").write_text(
-        'revision = "0002_scheduling"\ndown_revision = "0001_core"\nbranch_labels = None\ndepends_on = None\n'
+    (head,) = head_revisions()
+    (folder / "versions" / "9999_later.py").write_text(
+        f'revision = "9999_later"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        "def upgrade():\n    op.create_table('schedule_state', sa.Column('name', sa.String(50), primary_key=True))\n\n"
-        "def downgrade():\n    op.drop_table('schedule_state')\n")
+        "def upgrade():\n    op.create_table('later_state', sa.Column('name', sa.String(50), primary_key=True))\n\n"
+        "def downgrade():\n    op.drop_table('later_state')\n")
     engine = create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    ensure_schema(engine)  # at 0001_core with the packaged migrations
+    ensure_schema(engine)  # at the packaged head
     monkeypatch.setattr(schema_module, "MIGRATIONS", folder)
     head_revisions.cache_clear()
     try:
         ensure_schema(engine)
-        assert "schedule_state" in inspect(engine).get_table_names()
+        assert "later_state" in inspect(engine).get_table_names()
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002_scheduling"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_later"
     finally:
         head_revisions.cache_clear()
 

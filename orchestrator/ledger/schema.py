@@ -22,8 +22,6 @@ from orchestrator.ledger.tables import metadata
 
 TABLE_MODULES = [
     "orchestrator.ledger.tables",
-    "orchestrator.scheduling.tables",
-    "orchestrator.web.tables",
 ]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
