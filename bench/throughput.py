@@ -30,7 +30,7 @@ robots:
   noop:
     items: "{{ range(inputs.n) | list }}"
     inputs: {n: {default: 10000, type: integer}}
-    chunk_size: 100
+    chunk_size: {chunk}
     steps:
       - set: {done: true}
 """
@@ -126,6 +126,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--brokers", default="redis,rabbitmq")
+    parser.add_argument("--chunk-size", type=int, default=100, help="The robot's chunk_size (items per message).")
     args = parser.parse_args()
     os.environ.setdefault("RETAKE_LOG_LEVEL", "WARNING")
     from orchestrator import logs
@@ -134,8 +135,9 @@ def main() -> int:
     db_name, db_url = _fresh_database()
     os.environ["RETAKE_DATABASE_URL"] = db_url
     project = Path(tempfile.mkdtemp(prefix="retake-bench-"))
-    (project / "robots.yaml").write_text(ROBOT, encoding="utf-8")
-    print(f"{args.items} no-op items, 1 process x {args.threads} threads, PostgreSQL ledger")
+    (project / "robots.yaml").write_text(ROBOT.replace("{chunk}", str(args.chunk_size)), encoding="utf-8")
+    print(f"{args.items} no-op items in chunks of {args.chunk_size}, 1 process x {args.threads} threads, "
+          "PostgreSQL ledger")
     print(f"{'broker':<10} {'plain dramatiq msg/s':>21} {'retake items/s':>15} {'ratio':>7}")
     worst = None
     try:

@@ -109,10 +109,11 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
     if stop == "timeout":
         message = str(guard.timeout_error())
         log.error(message)
-        _closed(loaded, ledger, run_id, ledger.timeout_run(run_id, message))
+        final = ledger.timeout_run(run_id, message)
     else:
-        _closed(loaded, ledger, run_id, ledger.complete_if_done(run_id))
-    if ledger.run_status(run_id) != RunStatus.RUNNING.value:
+        final = ledger.complete_if_done(run_id)
+    _closed(loaded, ledger, run_id, final)
+    if final or stop:
         projects.close_session(run_id)
     _close_ended_sessions(ledger)
 
@@ -175,7 +176,16 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+_swept = 0.0
+SWEEP_EVERY_S = 5.0
+
+
 def _close_ended_sessions(ledger: Any) -> None:
+    """Close this process's sessions (browser contexts...) of runs that ended elsewhere, every few seconds."""
+    global _swept
+    if time.monotonic() - _swept < SWEEP_EVERY_S:
+        return
+    _swept = time.monotonic()
     for run_id in projects.open_runs():
         status = ledger.run_status(run_id)
         if status is None or RunStatus(status).finished:

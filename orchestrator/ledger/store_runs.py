@@ -99,7 +99,11 @@ class RunStore:
 
         The run's row is locked first (SELECT ... FOR UPDATE on PostgreSQL, the write lock on SQLite), so
         two workers ending the last items at once cannot both close it; the counters are recounted from
-        the items, the source of truth."""
+        the items, the source of truth. A cheap unlocked look comes first: most calls find open items."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(exists().where(and_(
+                    items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES))))).scalar():
+                return None
         with self.engine.begin() as conn:
             run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
                                .with_for_update()).first()
