@@ -84,6 +84,10 @@ def _check_robot(project: LoadedProject, name: str, robot: Robot) -> list[Proble
     check_value(("items",), robot.items, set())
     if robot.item_key:
         check_value(("item_key",), robot.item_key, set())
+    if robot.pool and robot.pool not in project.spec.pools:
+        declared = ", ".join(project.spec.pools) or "none"
+        report(("pool",), f"pool {robot.pool!r} is not declared: add `pools: {{{robot.pool}: 1}}` to robots.yaml "
+               f"(declared: {declared})")
     for input_name, spec in robot.inputs.items():
         if spec.required and spec.default is not None:
             report(("inputs", input_name), f"input {input_name!r} is required and has a default: keep one")

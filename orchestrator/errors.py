@@ -5,7 +5,8 @@ RetakeError
  ├── InputError         a run's inputs are wrong: the run does not start (exit 2)
  ├── BusinessError      the data is wrong: the item fails at once and is never retried
  └── ApplicationError   the system misbehaved (timeout, page did not load): retried
-      └── StepTimeout   a step or run went past its time limit
+      └── StepTimeout   a step went past its time limit (retried)
+           └── RunTimeout  the whole run went past its time limit (never retried)
  Cancelled              (also under RetakeError) the run was cancelled
 """
 
@@ -68,6 +69,10 @@ class StepTimeout(ApplicationError):
     kind = "timeout"
 
 
+class RunTimeout(StepTimeout):
+    """The run as a whole went past its `timeout`: the item stops, the run is closed; not retried."""
+
+
 class Cancelled(RetakeError):
     kind = "cancelled"
 
@@ -82,4 +87,6 @@ def error_kind(exc: BaseException) -> str:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    return not isinstance(exc, (BusinessError, ConfigError, InputError, Cancelled))
+    if not isinstance(exc, Exception):  # SystemExit, KeyboardInterrupt: the process is going away
+        return False
+    return not isinstance(exc, (BusinessError, ConfigError, InputError, Cancelled, RunTimeout))

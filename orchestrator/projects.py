@@ -41,8 +41,23 @@ def project(project_dir: str | Path | None = None) -> LoadedProject:
         return loaded
 
 
+_ledgers: dict[str, Ledger] = {}
+
+
 def ledger_for(loaded: LoadedProject) -> Ledger:
-    return Ledger(engine_for(database_url(loaded.root)))
+    """The ledger of a project (one per database URL per process)."""
+    url = database_url(loaded.root)
+    engine = engine_for(url)
+    with _lock:
+        ledger = _ledgers.get(url)
+        if ledger is None or ledger.engine is not engine:
+            ledger = _ledgers[url] = Ledger(engine)
+        return ledger
+
+
+def forget_ledgers() -> None:
+    with _lock:
+        _ledgers.clear()
 
 
 def session(loaded: LoadedProject, run: dict) -> RunSession:
@@ -85,6 +100,11 @@ def close_session(run_id: str) -> None:
             opened.close()
         finally:
             remove_sink(sink)
+
+
+def open_runs() -> list[str]:
+    with _lock:
+        return list(_sessions)
 
 
 def close_all() -> None:

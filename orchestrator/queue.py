@@ -1,74 +1,90 @@
 """The Dramatiq actors that carry runs: `start_run` fans a run's items out in chunks, `run_items` works them.
 
-The broker is chosen (orchestrator.broker) before the actors below are declared. Completion is tracked
-in the ledger: the worker that finishes a run's last item closes the run, exactly once.
+The broker is chosen (orchestrator.broker) before the actors below are declared. Messages go to the
+robot's `queue:` (see `broker.enqueue`). Completion is tracked in the ledger: the worker that finishes a
+run's last item closes the run, exactly once, and calls `events.run_finished`.
+
+Dramatiq retries these actors only for infrastructure errors (ledger unreachable...), MAX_RETRIES times
+with backoff; robot failures never reach Dramatiq (the runner records them per item). A message that runs
+out of retries fails its items in the ledger (orchestrator.deadletters).
 """
 
 from __future__ import annotations
 
-import os
-import socket
+import math
 from typing import Any
 
 import dramatiq
 from loguru import logger
 
-from orchestrator import projects
-from orchestrator.broker import setup_broker
+from orchestrator import events, projects
+from orchestrator.broker import enqueue, queue_name, setup_broker
 from orchestrator.errors import RetakeError
 from orchestrator.logs import mask
-from orchestrator.runner import item_entries, run_item
+from orchestrator.runner import item_entries
 
 setup_broker()
 
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 DAY_MS = 24 * 3600 * 1000
+MAX_RETRIES = 5
+ACTOR_OPTIONS: dict[str, Any] = dict(queue_name=queue_name(None), max_retries=MAX_RETRIES, min_backoff=1000,
+                                     max_backoff=30_000, time_limit=DAY_MS)
 
 
-@dramatiq.actor(queue_name="retake", max_retries=5, min_backoff=1000, max_backoff=30_000, time_limit=DAY_MS)
+@dramatiq.actor(**ACTOR_OPTIONS)
 def start_run(run_id: str, project_dir: str) -> None:
     loaded = projects.project(project_dir)
     ledger = projects.ledger_for(loaded)
     run = ledger.get_run(run_id)
-    if run is None or run["status"] != "queued":
+    if run is None:
+        return
+    if run["status"] == "running":
+        # A start delivered again (its first delivery died during the fan-out): send what is still open.
+        fan_out(loaded, run, ledger.open_indices(run_id))
+        return
+    if run["status"] != "queued":
         return
     log = logger.bind(run_id=run_id, robot=run["robot"], item="-", step="-")
-    try:
-        session = projects.session(loaded, run)
-        entries = item_entries(session)
-    except RetakeError as exc:
-        log.error(f"run cannot start: {mask(str(exc))}")
-        ledger.fail_run(run_id, mask(str(exc)))
-        projects.close_session(run_id)
-        return
+    entries = None
+    if not ledger.has_items(run_id):  # a rerun brings its items; a new run lists them now
+        try:
+            session = projects.session(loaded, run)
+            entries = item_entries(session)
+        except RetakeError as exc:
+            log.error(f"run cannot start: {mask(str(exc))}")
+            if ledger.fail_run(run_id, mask(str(exc))):
+                events.run_finished(loaded, ledger.get_run(run_id) or run)
+            projects.close_session(run_id)
+            return
     if not ledger.start_run(run_id, entries):
         return
-    log.info(f"run started with {len(entries)} item(s)")
-    if not entries:
-        ledger.complete_if_done(run_id)
+    run = ledger.get_run(run_id) or run
+    log.info(f"run started with {run['items_total']} item(s)")
+    if not run["items_total"]:
+        if ledger.complete_if_done(run_id):
+            events.run_finished(loaded, ledger.get_run(run_id) or run)
         projects.close_session(run_id)
         return
-    chunk = session.robot.chunk_size
-    for first in range(0, len(entries), chunk):
-        run_items.send(run_id, project_dir, list(range(first, min(first + chunk, len(entries)))))
+    fan_out(loaded, run, list(range(run["items_total"])))
 
 
-@dramatiq.actor(queue_name="retake", max_retries=5, min_backoff=1000, max_backoff=30_000, time_limit=DAY_MS)
+def fan_out(loaded: Any, run: dict[str, Any], indices: list[int]) -> int:
+    """Queue a run's items as chunks on its robot's queue, so that every worker shares the work."""
+    from orchestrator.limits import limits_for
+
+    robot = loaded.spec.robots.get(run["robot"])
+    size = robot.chunk_size if robot else 25
+    limits = limits_for(loaded, run["robot"]) if robot else []
+    if limits:  # limited robots: enough chunks for every slot to be used
+        size = max(1, min(size, math.ceil(len(indices) / max(c for _, c in limits))))
+    chunks = [indices[i:i + size] for i in range(0, len(indices), size)]
+    for chunk in chunks:
+        enqueue(run_items, run["id"], str(loaded.root), chunk, queue=run["queue"])
+    return len(chunks)
+
+
+@dramatiq.actor(**ACTOR_OPTIONS)
 def run_items(run_id: str, project_dir: str, indices: list[int]) -> None:
-    loaded = projects.project(project_dir)
-    ledger = projects.ledger_for(loaded)
-    run = ledger.get_run(run_id)
-    if run is None or run["status"] != "running":
-        return
-    session = projects.session(loaded, run)
-    final: Any = None
-    for idx in indices:
-        row = ledger.claim_item(run_id, idx, WORKER_NAME)
-        if row is None:
-            continue
-        final = run_item(session, ledger, row) or final
-    if final:
-        logger.bind(run_id=run_id, robot=run["robot"], item="-", step="-").info(f"run {final}")
-    counts = ledger.item_counts(run_id)
-    if final or not (counts.get("pending") or counts.get("running")):
-        projects.close_session(run_id)
+    from orchestrator.chunks import run_chunk
+
+    run_chunk(run_id, project_dir, indices)

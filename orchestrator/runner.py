@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
@@ -11,13 +12,15 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from orchestrator import actions
 from orchestrator.context import RunSession, StepContext
-from orchestrator.errors import BusinessError, RetakeError, error_kind, is_retryable
+from orchestrator.errors import (BusinessError, Cancelled, RetakeError, RunTimeout, StepTimeout, error_kind,
+                                 is_retryable)
 from orchestrator.expressions import evaluate
 from orchestrator.logs import mask
 from orchestrator.states import ItemStatus
 from orchestrator.timeouts import time_limit
 
 if TYPE_CHECKING:
+    from orchestrator.cancel import RunGuard
     from orchestrator.ledger import Ledger
     from orchestrator.spec import Retry, Step
 
@@ -60,33 +63,50 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def run_item(session: RunSession, ledger: Ledger, row: dict[str, Any]) -> str | None:
+def run_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *, guard: RunGuard | None = None) -> str | None:
     """Do one claimed item and record it; returns the run's final status if this item closed the run."""
+    result = work_item(session, ledger, row, guard=guard)
+    ledger.finish_items(session.run_id, [result])
+    return ledger.complete_if_done(session.run_id)
+
+
+def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
+              guard: RunGuard | None = None) -> dict[str, Any]:
+    """Do one claimed item; returns what the ledger records of it (`Ledger.finish_items` takes a batch).
+
+    Checkpoints of `effect` steps, attempts and artifacts are written at once; only the item's end is
+    left to the caller, so that fast items can be recorded in batches."""
     ctx = StepContext(session=session, item=row["data"], index=row["idx"], key=row["key"], item_id=row["id"])
     ctx.log = logger.bind(run_id=session.run_id, robot=session.robot_name, item=row["key"], step="-")
     done = ledger.checkpoints_for(row["id"]) if row["attempts"] > 1 else {}
     status, output, failure = ItemStatus.SUCCEEDED, None, None
+    started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
     try:
-        output = execute_steps(ctx, session.robot.steps, ledger, done=done, section="steps")
+        output = execute_steps(ctx, session.robot.steps, ledger, done=done, section="steps", guard=guard)
         ctx.log.info("item done")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none stops the batch
-        status = ItemStatus.FAILED
+        status = ItemStatus.CANCELLED if isinstance(exc, Cancelled) else ItemStatus.FAILED
         failure = (error_kind(exc), mask(str(exc)) or type(exc).__name__, ctx.step.label if ctx.step else None)
-        ctx.log.bind(step=failure[2] or "-").error(f"item failed ({failure[0]}): {failure[1]}")
-        _capture_evidence(ctx, exc)
-        _on_failure(ctx, ledger, failure)
+        ctx.log.bind(step=failure[2] or "-").error(f"item {status.value} ({failure[0]}): {failure[1]}")
+        if not isinstance(exc, Cancelled):
+            _capture_evidence(ctx, exc)
+        if not isinstance(exc, (Cancelled, RunTimeout)):
+            _on_failure(ctx, ledger, failure)
     ledger.add_artifacts(session.run_id, row["id"], ctx.artifacts)
-    return ledger.finish_item(row["id"], status=status, output=_jsonable(mask(output)),
-                              error_kind=failure[0] if failure else None,
-                              error_message=failure[1] if failure else None,
-                              error_step=failure[2] if failure else None)
+    duration = time.perf_counter() - clock
+    return {"id": row["id"], "attempts": row["attempts"], "status": status.value, "started_at": started,
+            "finished_at": started + dt.timedelta(seconds=duration), "duration_s": duration, "output": _jsonable(mask(output)),
+            "error_kind": failure[0] if failure else None, "error_message": failure[1] if failure else None,
+            "error_step": failure[2] if failure else None}
 
 
 def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *, done: dict[str, Any],
-                  section: str) -> Any:
-    """Run `steps` in order; returns the last step's output."""
+                  section: str, guard: RunGuard | None = None) -> Any:
+    """Run `steps` in order; returns the last step's output. `guard` stops at a step boundary."""
     output = None
     for position, step in enumerate(steps):
+        if guard is not None:
+            guard.check()
         ctx.step = step
         log = ctx.log.bind(step=step.label)
         if step.when is not None and not _truthy(evaluate(step.when, ctx.expressions())):
@@ -99,9 +119,9 @@ def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *,
             log.info("already done before a redelivery: not repeated")
         else:
             try:
-                output = _attempts(ctx, step, action, ledger, log)
+                output = _attempts(ctx, step, action, ledger, log, guard)
             except Exception as exc:
-                if not step.continue_on_error:
+                if not step.continue_on_error or isinstance(exc, (Cancelled, RunTimeout)):
                     raise
                 log.warning(f"failed, continuing as asked: {mask(str(exc))}")
                 output = None
@@ -112,7 +132,8 @@ def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *,
     return output
 
 
-def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledger | None, log: Any) -> Any:
+def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledger | None, log: Any,
+              guard: RunGuard | None = None) -> Any:
     session = ctx.session
     policy = step.retry or session.robot.retry or session.project.spec.defaults.retry
     timeout = step.timeout or session.robot.step_timeout or session.project.spec.defaults.step_timeout
@@ -125,9 +146,18 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
             number = attempt.retry_state.attempt_number
             started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
             try:
-                args = action.bind(evaluate(step.args, ctx.expressions()))
-                with time_limit(timeout, f"step {step.label!r}"):
-                    result = action.func(ctx, args)
+                limit, by_run = guard.step_limit(timeout) if guard is not None else (timeout, False)
+                if number > 1 and guard is not None:
+                    guard.check()
+                raw = evaluate(step.args, ctx.expressions()) if _templated(step) else step.args
+                args = action.bind(copy.deepcopy(raw) if raw is step.args else raw)
+                try:
+                    with time_limit(limit, f"step {step.label!r}"):
+                        result = action.func(ctx, args)
+                except StepTimeout:
+                    if by_run and guard is not None:
+                        raise guard.timeout_error() from None
+                    raise
             except Exception as exc:
                 if ledger is not None and ctx.item_id is not None:
                     ledger.record_attempt(ctx.item_id, step=step.label, number=number, status="failed",
@@ -141,6 +171,26 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
                                       started_at=started, duration_s=time.perf_counter() - clock)
             return result
     return None
+
+
+_TEMPLATED: dict[int, tuple[Any, bool]] = {}  # id -> (step kept alive so its id is never reused, flag)
+
+
+def _templated(step: Step) -> bool:
+    """Does the step's argument hold any `{{ }}`? (Plain arguments skip building the expression context.)"""
+    key = id(step)
+    if key not in _TEMPLATED:
+        from orchestrator.expressions import is_template
+
+        def walk(value: Any) -> bool:
+            if isinstance(value, dict):
+                return any(walk(k) or walk(v) for k, v in value.items())
+            if isinstance(value, (list, tuple)):
+                return any(walk(v) for v in value)
+            return isinstance(value, str) and is_template(value)
+
+        _TEMPLATED[key] = (step, walk(step.args))
+    return _TEMPLATED[key][1]
 
 
 def _wait(policy: Retry) -> Any:

@@ -5,7 +5,7 @@ The same models export the JSON Schema editors use for completion (`retake schem
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -103,8 +103,9 @@ class Robot(Strict):
     timeout: float | None = None
     step_timeout: float | None = None
     concurrency: int | None = Field(None, ge=1)
-    pool: str | None = None
-    queue: str = "default"
+    pool: str | None = Field(None, description="A pool of `pools:` this robot shares (one licence, one login).")
+    queue: str = Field("default", pattern=r"^[A-Za-z_][A-Za-z0-9._-]*$",
+                       description="The broker queue of its runs; `retake worker --queues` picks queues.")
     chunk_size: int = Field(25, ge=1, le=10_000)
     browser: dict[str, Any] = Field(default_factory=dict)
     alerts: Alerts | None = None
@@ -190,6 +191,7 @@ class Project(Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     settings: Settings = Field(default_factory=Settings)
     include: list[str] = Field(default_factory=list)
+    pools: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict, description="Named limits shared by robots: {erp: 1}.")
     robots: dict[str, Robot] = Field(default_factory=dict)
     schedules: dict[str, Schedule] = Field(default_factory=dict)
 

@@ -17,6 +17,7 @@ def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, tri
            parent_run_id: str | None = None) -> str:
     """Validate inputs, record the run as queued, and queue its start message. Returns the run id."""
     from orchestrator.actions import suggest
+    from orchestrator.broker import enqueue
     from orchestrator.errors import InputError
     from orchestrator.queue import start_run
 
@@ -30,7 +31,24 @@ def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, tri
                                manual_minutes=robot.manual_minutes, exception_minutes=robot.exception_minutes,
                                trigger=trigger, queue=robot.queue, parent_run_id=parent_run_id,
                                project_dir=str(loaded.root))
-    start_run.send(run_id, str(loaded.root))
+    enqueue(start_run, run_id, str(loaded.root), queue=robot.queue)
+    return run_id
+
+
+def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = False) -> str | None:
+    """Queue a new run of the parent's failed items (and cancelled ones if asked); None when there are none."""
+    from orchestrator.broker import enqueue
+    from orchestrator.queue import start_run
+
+    ledger = projects.ledger_for(loaded)
+    statuses = ("failed", "cancelled") if include_cancelled else ("failed",)
+    run_id = ledger.create_rerun(parent_id, statuses=statuses)
+    if run_id is None:
+        return None
+    run = ledger.get_run(run_id)
+    assert run is not None
+    robot = loaded.spec.robots.get(run["robot"])
+    enqueue(start_run, run_id, str(loaded.root), queue=robot.queue if robot else run["queue"])
     return run_id
 
 
@@ -55,8 +73,14 @@ def run_embedded(loaded: LoadedProject, robot_name: str, given: dict[str, Any], 
                  parent_run_id: str | None = None) -> dict[str, Any]:
     """A run on the embedded default: Dramatiq's in-process broker and a worker inside this process."""
     run_id = submit(loaded, robot_name, given, trigger=trigger, parent_run_id=parent_run_id)
-    robot = loaded.spec.robots[robot_name]
-    embedded_worker(threads or robot.concurrency or 1)
+    return wait_embedded(loaded, run_id, threads=threads or loaded.spec.robots[robot_name].concurrency,
+                         on_progress=on_progress)
+
+
+def wait_embedded(loaded: LoadedProject, run_id: str, *, threads: int | None = None,
+                  on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Work a queued run with the in-process worker and wait for it."""
+    embedded_worker(threads or 1)
     try:
         return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.05)
     finally:

@@ -39,6 +39,7 @@ def engine_for(url: str) -> Engine:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
         from orchestrator.ledger.schema import ensure_schema
@@ -49,12 +50,19 @@ def engine_for(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:  # noqa: ANN001
+    """Take SQLite's write lock when a transaction starts: a read-then-write transaction (claiming an item,
+    closing a run) cannot then fail with "database is locked" when another process or thread writes too."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def dispose_all() -> None:

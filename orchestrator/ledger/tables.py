@@ -1,4 +1,8 @@
-"""The ledger's tables (SQLAlchemy Core). Other features add theirs to the same `metadata`."""
+"""The ledger's core tables (SQLAlchemy Core). Other features add theirs to the same `metadata`.
+
+The schema of a database is made by the Alembic migrations in `ledger/migrations/`, never by
+`create_all`: a change here needs a migration (tests compare the two).
+"""
 
 from __future__ import annotations
 
@@ -83,4 +87,28 @@ checkpoints = Table(
     Column("step", String(200), primary_key=True),
     Column("output", JSON),
     Column("done", Boolean, nullable=False, default=True),
+)
+
+# The fleet: worker processes seen (heartbeats) and the slots that hold `concurrency:` and `pools:` limits.
+workers = Table(
+    "workers", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("queues", JSON, nullable=False, default=list),
+    Column("threads", Integer, nullable=False, default=1),
+    Column("broker", String(32), nullable=False, default="embedded"),
+    Column("status", String(16), nullable=False, default="running"),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False, index=True),
+    Column("items_done", Integer, nullable=False, default=0),
+)
+
+slots = Table(
+    "slots", metadata,
+    Column("pool", String(200), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("holder", String(300)),
+    Column("run_id", String(32)),
+    Column("lease_until", DateTime(timezone=True)),
 )

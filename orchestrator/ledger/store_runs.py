@@ -1,0 +1,187 @@
+"""Runs in the ledger: created, started, closed exactly once, cancelled, timed out, rerun."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, insert, select, update
+
+from orchestrator.ledger.rows import aware, as_dict, final_status, new_run_id, utcnow
+from orchestrator.ledger.tables import items, runs
+from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
+
+OPEN_RUN_STATES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+
+
+class RunStore:
+    engine: Engine
+
+    def create_run(self, *, robot: str, project: str, inputs: dict[str, Any], manual_minutes: float,
+                   exception_minutes: float, trigger: str = "manual", queue: str = "default",
+                   parent_run_id: str | None = None, project_dir: str | None = None,
+                   run_id: str | None = None) -> str:
+        run_id = run_id or new_run_id()
+        with self.engine.begin() as conn:
+            conn.execute(insert(runs).values(
+                id=run_id, project=project, robot=robot, status=RunStatus.QUEUED.value, trigger=trigger,
+                inputs=inputs, parent_run_id=parent_run_id, queue=queue, manual_minutes=manual_minutes,
+                exception_minutes=exception_minutes, queued_at=utcnow(), project_dir=project_dir,
+                items_total=0, items_succeeded=0, items_failed=0, items_cancelled=0, robot_seconds=0))
+        return run_id
+
+    def start_run(self, run_id: str, entries: list[tuple[str, Any]] | None) -> bool:
+        """Record the run's items and mark it running, once (a redelivered start changes nothing).
+
+        `entries` None: the items were recorded with the run (a rerun). False when already started."""
+        with self.engine.begin() as conn:
+            status = conn.execute(select(runs.c.status).where(runs.c.id == run_id).with_for_update()).scalar()
+            if status != RunStatus.QUEUED.value:
+                return False
+            if entries:
+                conn.execute(insert(items), [
+                    {"run_id": run_id, "idx": i, "key": str(key)[:500], "data": data,
+                     "status": ItemStatus.PENDING.value, "attempts": 0}
+                    for i, (key, data) in enumerate(entries)])
+            total = conn.execute(select(func.count()).select_from(items).where(items.c.run_id == run_id)).scalar()
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                status=RunStatus.RUNNING.value, started_at=utcnow(), items_total=total))
+        return True
+
+    def has_items(self, run_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(exists().where(items.c.run_id == run_id))).scalar())
+
+    def fail_run(self, run_id: str, error: str, status: RunStatus = RunStatus.FAILED) -> bool:
+        """Close a run that cannot go on (it could not start, its work was lost); open items fail with it."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
+                               .with_for_update()).first()
+            if run is None or run.status not in OPEN_RUN_STATES:
+                return False
+            conn.execute(update(items).where(and_(items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES)))
+                         .values(status=ItemStatus.FAILED.value, finished_at=now, error_kind="application",
+                                 error_message=error))
+            self._close(conn, run_id, status=status, error=error, started=run.started_at, now=now)
+        return True
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return as_dict(conn.execute(select(runs).where(runs.c.id == run_id)).first())
+
+    def run_status(self, run_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+
+    def find_run(self, prefix: str) -> dict[str, Any] | None:
+        """A run by its id or a unique start of it."""
+        exact = self.get_run(prefix)
+        if exact:
+            return exact
+        with self.engine.connect() as conn:
+            found = conn.execute(select(runs).where(runs.c.id.like(prefix + "%")).limit(2)).all()
+        return as_dict(found[0]) if len(found) == 1 else None
+
+    def list_runs(self, *, robot: str | None = None, status: str | list[str] | None = None,
+                  limit: int = 20) -> list[dict[str, Any]]:
+        query = select(runs).order_by(runs.c.queued_at.desc(), runs.c.id.desc()).limit(limit)
+        if robot:
+            query = query.where(runs.c.robot == robot)
+        if isinstance(status, str):
+            query = query.where(runs.c.status == status)
+        elif status:
+            query = query.where(runs.c.status.in_(status))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def complete_if_done(self, run_id: str) -> str | None:
+        """Close the run exactly once when no item is open; only the caller that closes it gets the status.
+
+        The run's row is locked first (SELECT ... FOR UPDATE on PostgreSQL, the write lock on SQLite), so
+        two workers ending the last items at once cannot both close it; the counters are recounted from
+        the items, the source of truth. A cheap unlocked look comes first: most calls find open items."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(exists().where(and_(
+                    items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES))))).scalar():
+                return None
+        with self.engine.begin() as conn:
+            run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
+                               .with_for_update()).first()
+            if run is None or run.status != RunStatus.RUNNING.value:
+                return None
+            still_open = conn.execute(select(exists().where(and_(
+                items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES))))).scalar()
+            if still_open:
+                return None
+            return self._close(conn, run_id, status=None, error=None, started=run.started_at, now=utcnow())
+
+    def _close(self, conn: Any, run_id: str, *, status: RunStatus | None, error: str | None,
+               started: Any, now: Any) -> str | None:
+        counts = dict(conn.execute(select(items.c.status, func.count()).where(items.c.run_id == run_id)
+                                   .group_by(items.c.status)).all())
+        seconds = conn.execute(select(func.coalesce(func.sum(items.c.duration_s), 0.0))
+                               .where(items.c.run_id == run_id)).scalar()
+        ok, failed, cancelled = (counts.get(s.value, 0) for s in
+                                 (ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.CANCELLED))
+        total = sum(counts.values())
+        final = status or final_status(total, ok, failed, cancelled)
+        values: dict[str, Any] = dict(
+            status=final.value, finished_at=now, items_total=total, items_succeeded=ok, items_failed=failed,
+            items_cancelled=cancelled, robot_seconds=float(seconds or 0), started_at=started or now,
+            duration_s=(now - aware(started)).total_seconds() if started else 0.0)
+        if error is not None:
+            values["error"] = error
+        result = conn.execute(update(runs).where(and_(runs.c.id == run_id, runs.c.status.in_(OPEN_RUN_STATES)))
+                              .values(**values))
+        return final.value if result.rowcount == 1 else None
+
+    def cancel_run(self, run_id: str, reason: str = "cancelled") -> str | None:
+        """Stop a queued or running run: its open items become cancelled. None when it had already ended."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
+                               .with_for_update()).first()
+            if run is None or run.status not in OPEN_RUN_STATES:
+                return None
+            conn.execute(update(items).where(and_(items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES)))
+                         .values(status=ItemStatus.CANCELLED.value, finished_at=now, error_kind="cancelled",
+                                 error_message=reason))
+            return self._close(conn, run_id, status=RunStatus.CANCELLED, error=reason, started=run.started_at,
+                               now=now)
+
+    def timeout_run(self, run_id: str, message: str) -> str | None:
+        """The run passed its time limit: its open items fail with a timeout error and it closes."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
+                               .with_for_update()).first()
+            if run is None or run.status != RunStatus.RUNNING.value:
+                return None
+            conn.execute(update(items).where(and_(items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES)))
+                         .values(status=ItemStatus.FAILED.value, finished_at=now, error_kind="timeout",
+                                 error_message=message))
+            return self._close(conn, run_id, status=None, error=message, started=run.started_at, now=now)
+
+    def create_rerun(self, parent_id: str, *, statuses: tuple[str, ...] = (ItemStatus.FAILED.value,),
+                     trigger: str = "rerun") -> str | None:
+        """A new queued run of the same robot and inputs holding only the parent's items in `statuses`."""
+        parent = self.get_run(parent_id)
+        if parent is None:
+            return None
+        with self.engine.connect() as conn:
+            chosen = conn.execute(select(items.c.key, items.c.data).where(and_(
+                items.c.run_id == parent_id, items.c.status.in_(statuses))).order_by(items.c.idx)).all()
+        if not chosen:
+            return None
+        run_id = new_run_id()
+        with self.engine.begin() as conn:
+            conn.execute(insert(runs).values(
+                id=run_id, project=parent["project"], robot=parent["robot"], status=RunStatus.QUEUED.value,
+                trigger=trigger, inputs=parent["inputs"], parent_run_id=parent_id, queue=parent["queue"],
+                manual_minutes=parent["manual_minutes"], exception_minutes=parent["exception_minutes"],
+                queued_at=utcnow(), project_dir=parent["project_dir"], items_total=len(chosen),
+                items_succeeded=0, items_failed=0, items_cancelled=0, robot_seconds=0))
+            conn.execute(insert(items), [
+                {"run_id": run_id, "idx": i, "key": key, "data": data, "status": ItemStatus.PENDING.value,
+                 "attempts": 0} for i, (key, data) in enumerate(chosen)])
+        return run_id
