@@ -92,7 +92,12 @@ _worker_threads = 0
 
 
 def embedded_worker(threads: int) -> Any:
-    """The process's in-process Dramatiq worker, started once (again only to change its thread count)."""
+    """The process's in-process Dramatiq worker, started once with `threads` threads.
+
+    It is never restarted to change its thread count: stopping Dramatiq's worker drops the messages the
+    in-process broker has already handed to it, so a later, larger request keeps the running worker
+    (concurrency limits are enforced by the ledger's slots, not by the thread count).
+    """
     global _worker, _worker_threads
     import atexit
 
@@ -100,15 +105,10 @@ def embedded_worker(threads: int) -> Any:
 
     from orchestrator.broker import current_broker
 
-    if _worker is not None and _worker_threads == threads:
-        return _worker
-    broker = current_broker()
     if _worker is not None:
-        _worker.stop()
-        broker.middleware[:] = [m for m in broker.middleware if type(m).__name__ != "_WorkerMiddleware"]
-    else:
-        atexit.register(stop_embedded_worker)
-    _worker, _worker_threads = Worker(broker, worker_threads=threads, worker_timeout=100), threads
+        return _worker
+    atexit.register(stop_embedded_worker)
+    _worker, _worker_threads = Worker(current_broker(), worker_threads=threads, worker_timeout=100), threads
     _worker.start()
     return _worker
 
