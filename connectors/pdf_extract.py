@@ -1,0 +1,203 @@
+"""Finding named fields and line-item tables on document pages (the engine of `pdf.extract`).
+
+A field is found by a regular expression in the page text, by an anchor label (the value to the
+right of it or below it), or by a region of the page. Every place a field could be is a candidate,
+in reading order; the first candidate that reads as the field's type wins, so a label that also
+heads a table column does not spoil a date or an amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from connectors.pdf_values import convert
+
+if TYPE_CHECKING:
+    from connectors.pdf import FieldSpec, TableSpec
+    from connectors.pdf_document import PageView, Phrase
+
+
+class FieldValueError(ValueError):
+    """A field was found but its text does not read as its type."""
+
+
+def find_field(views: list[PageView], spec: FieldSpec) -> Any:
+    """The field's typed value, or None when it is nowhere; FieldValueError when found but unreadable."""
+    first_error: ValueError | None = None
+    for text in candidates(views, spec):
+        try:
+            value = convert(text, spec.type, decimal=spec.decimal, formats=spec.formats)
+        except ValueError as exc:
+            first_error = first_error or exc
+            continue
+        if value is not None:
+            return value
+    if first_error is not None:
+        raise FieldValueError(str(first_error))
+    return None
+
+
+def candidates(views: list[PageView], spec: FieldSpec) -> Iterator[str]:
+    """Texts where the field could be, in reading order."""
+    if spec.region is not None:
+        pages = views if spec.page is None else [v for v in views if v.number == spec.page]
+        for view in pages[:1]:
+            yield from _filtered(view.region_text(spec.region), spec)
+        return
+    for view in views:
+        if spec.anchor is not None:
+            for text in _anchored(view, spec):
+                yield from _filtered(text, spec)
+        elif spec.regex is not None:
+            yield from _filtered(view.text, spec)
+
+
+def _filtered(text: str, spec: FieldSpec) -> Iterator[str]:
+    if spec.regex is None:
+        if text and text.strip():
+            yield text.strip()
+        return
+    for match in _regex(spec.regex).finditer(text):
+        if "value" in match.re.groupindex:
+            found = match.group("value")
+        elif match.re.groups:
+            found = match.group(1)
+        else:
+            found = match.group(0)
+        if found is not None and found.strip():
+            yield found.strip()
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.M)
+
+
+@lru_cache(maxsize=512)
+def _label(label: str) -> re.Pattern[str]:
+    tokens = label.strip().rstrip(":：").split()
+    body = r"\s*".join(re.escape(t) for t in tokens)
+    return re.compile(rf"^(?P<label>{body})(?:\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.I | re.S)
+
+
+def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:
+    labels = [spec.anchor] if isinstance(spec.anchor, str) else list(spec.anchor or [])
+    hits = []
+    for label in labels:
+        hits.extend(_label_hits(view, label))
+    hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))  # labels at a phrase's start first, then reading order
+    for _, line_no, phrase_no, start, rest in hits:
+        phrases = view.lines[line_no]
+        if spec.direction in ("right", "auto"):
+            if rest:
+                yield rest
+            elif phrase_no + 1 < len(phrases):
+                yield phrases[phrase_no + 1].text
+        if spec.direction in ("below", "auto"):
+            below = _below(view, line_no, phrases[phrase_no], start, count=spec.lines)
+            if below:
+                yield below
+
+
+def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
+    """(not at a phrase start?, line, phrase, first label word, text after the label) for each match."""
+    pattern = _label(label)
+    hits = []
+    for line_no, phrases in enumerate(view.lines):
+        for phrase_no, phrase in enumerate(phrases):
+            words = [w["text"] for w in phrase.words]
+            for start in range(len(words)):
+                match = pattern.match(" ".join(words[start:]))
+                if match:
+                    hits.append((int(start > 0), line_no, phrase_no, start, match.group("rest").strip()))
+                    break
+    return hits
+
+
+def _below(view: PageView, line_no: int, phrase: Phrase, start: int, *, count: int) -> str:
+    """The text under the label: phrases on the next lines that overlap the label's width."""
+    label_words = phrase.words[start:]
+    x0, x1 = label_words[0]["x0"], phrase.x1
+    bottom = max(w["bottom"] for w in label_words)
+    height = bottom - min(w["top"] for w in label_words)
+    taken: list[str] = []
+    for phrases in view.lines[line_no + 1:]:
+        if len(taken) >= count:
+            break
+        under = [p for p in phrases if p.x0 <= x1 + height and p.x1 >= x0 - height]
+        if not under:
+            if taken:
+                break
+            continue
+        if under[0].top - bottom > 3 * max(height, 1):
+            break
+        taken.append(under[0].text)
+        bottom = under[0].bottom
+    return "\n".join(taken)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s:：]+", "", str(text)).casefold()
+
+
+def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]]:
+    """Rows of the first table whose header names all the columns, continued on later pages."""
+    rows: list[dict[str, Any]] = []
+    mapping: dict[str, int] | None = None
+    width = 0
+    header: list[str] = []
+    for view in views:
+        for position, table in enumerate(view.tables(spec.settings)):
+            if not table:
+                continue
+            found = _match_header(table[0], spec)
+            if not spec.header:  # columns by index, no header row: every table of the pages read
+                mapping, width, body = {k: int(v) for k, v in spec.columns.items()}, len(table[0]), table
+            elif found is not None and (mapping is None or len(table[0]) == width):
+                mapping, width, header, body = found, len(table[0]), table[0], table[1:]
+            elif mapping is not None and position == 0 and len(table[0]) == width and rows:
+                body = table  # the table goes on from the previous page without its header
+            else:
+                if mapping is not None and rows:
+                    return rows
+                continue
+            for raw in body:
+                if not any(cell for cell in raw) or [_norm(c) for c in raw] == [_norm(c) for c in header]:
+                    continue
+                row = {name: raw[index] if index < len(raw) else "" for name, index in mapping.items()}
+                if not any(row.values()):
+                    continue
+                rows.append(_typed(row, spec, len(rows) + 1))
+    return rows
+
+
+def _match_header(cells: list[str], spec: TableSpec) -> dict[str, int] | None:
+    """Output name -> column index when every named column is in this header row (None otherwise)."""
+    normalised = [_norm(c) for c in cells]
+    mapping: dict[str, int] = {}
+    for name, wanted in spec.columns.items():
+        if isinstance(wanted, int):
+            mapping[name] = wanted
+            continue
+        options = [_norm(w) for w in ([wanted] if isinstance(wanted, str) else wanted)]
+        index = next((i for i, c in enumerate(normalised) if c in options), None)
+        if index is None:  # "Unit price (USD)" still answers to "Unit price"
+            index = next((i for i, c in enumerate(normalised) for o in options if o and c.startswith(o)), None)
+        if index is None:
+            return None
+        mapping[name] = index
+    return mapping
+
+
+def _typed(row: dict[str, str], spec: TableSpec, number: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, text in row.items():
+        kind = spec.types.get(name, "text")
+        try:
+            out[name] = convert(text, kind, decimal=spec.decimal, formats=spec.formats)
+        except ValueError as exc:
+            raise FieldValueError(f"row {number}, column {name!r}: {exc}") from None
+    return out
