@@ -1,1 +1,337 @@
-"""browser connector: actions come with issue 3."""
+"""Browser actions (Playwright): navigate, click, fill, forms, uploads and waits.
+
+Reading the page (text, attributes, tables), downloads, screenshots and PDFs are in `browser_read`.
+Every action works on the run's page (one browser context per run, see `browser_session`); locators
+are described in `browser_locators`. Playwright is imported only when a browser step runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from connectors import browser_forms, browser_locators
+from connectors.browser_session import SECRET_MARK, BrowserSession, guard, open_browser
+from orchestrator.actions import action
+from orchestrator.errors import BusinessError
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+def _locator(value: Any) -> Any:
+    return browser_locators.validate(value)
+
+
+class Located(Args):
+    locator: Any
+
+    _v = field_validator("locator")(_locator)
+
+
+def target(ctx: Any, browser: BrowserSession, spec: Any, what: str) -> Any:
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        return browser_locators.resolve(browser.page, spec, timeout_ms=timeout, what=what)
+
+
+class GotoArgs(Args):
+    url: str
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+
+
+@action("browser.goto", args=GotoArgs, scalar="url")
+def goto(ctx: Any, args: GotoArgs) -> dict[str, Any]:
+    """Open a URL (relative to the robot's `browser.base_url`); returns {url, status, title}.
+
+    `browser.goto: "{{ inputs.erp_url }}/invoices/new"`; after a redirect, `steps.ID.url` says where it landed."""
+    browser = open_browser(ctx)
+    url = browser.url(args.url)
+    timeout = browser.timeout_ms(ctx, navigation=True)
+    with guard(ctx, browser, f"browser.goto {url}", timeout_ms=timeout):
+        response = browser.page.goto(url, wait_until=args.wait_until, timeout=timeout)
+        return {"url": browser.page.url, "status": response.status if response else None,
+                "title": browser.page.title()}
+
+
+class ClickArgs(Located):
+    button: Literal["left", "right", "middle"] = "left"
+    count: int = 1
+    force: bool = False
+    modifiers: list[Literal["Alt", "Control", "Meta", "Shift"]] = []
+
+
+@action("browser.click", args=ClickArgs, scalar="locator")
+def click(ctx: Any, args: ClickArgs) -> str:
+    """Click an element (waits until it is visible, enabled and still); returns the page URL after.
+
+    `browser.click: {role: button, name: Save}`"""
+    browser = open_browser(ctx)
+    what = f"browser.click {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.click(button=args.button, click_count=args.count, force=args.force, modifiers=args.modifiers or None,
+                  timeout=timeout)
+        return browser.page.url
+
+
+class FillArgs(Located):
+    value: Any = ""
+    typing: bool = False
+    delay_ms: float = 0
+
+
+def _fill(ctx: Any, browser: BrowserSession, loc: Any, value: Any, *, what: str, typing: bool = False,
+          delay_ms: float = 0) -> None:
+    text = browser_forms.to_text(value)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        if browser.is_secret(text):
+            loc.evaluate("(el, mark) => { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }",
+                         SECRET_MARK, timeout=timeout)
+        if typing:
+            loc.fill("", timeout=timeout)
+            loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
+        else:
+            loc.fill(text, timeout=timeout)
+
+
+@action("browser.fill", args=FillArgs)
+def fill(ctx: Any, args: FillArgs) -> None:
+    """Type a value into a field (replacing what is there). `typing: true` sends key by key.
+
+    `browser.fill: {locator: {label: Password}, value: "{{ secrets.ERP_PASSWORD }}"}`"""
+    browser = open_browser(ctx)
+    what = f"browser.fill {browser_locators.describe(args.locator)}"
+    _fill(ctx, browser, target(ctx, browser, args.locator, what), args.value, what=what, typing=args.typing,
+          delay_ms=args.delay_ms)
+
+
+class FormArgs(Args):
+    fields: Any
+    submit: Any = None
+    method: Literal["fast", "fill"] = "fast"
+
+    @field_validator("submit")
+    @classmethod
+    def _submit(cls, value: Any) -> Any:
+        return None if value is None else browser_locators.validate(browser_forms.as_locator(value)
+                                                                    if isinstance(value, str) else value)
+
+
+def _field_spec(spec: Any) -> Any:
+    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder."""
+    if isinstance(spec, dict) and "field" in spec:
+        name = str(spec["field"])
+        return [{"label": name, "exact": True}, {"name": name}, f"[id={browser_locators._quote(name)}]",
+                {"placeholder": name, "exact": True}, {"label": name}]
+    return spec
+
+
+@action("browser.fill_form", args=FormArgs)
+def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
+    """Fill several fields in one step (text, numbers, dates, dropdowns, check boxes), then optionally
+    click `submit`. Keys are field names (label, name, id or placeholder), selectors or locators.
+
+    `browser.fill_form: {fields: {Vendor: ACME, Amount: 1200, Currency: KRW}, submit: "#save"}`"""
+    browser = open_browser(ctx)
+    entries = browser_forms.fields_list(args.fields)
+    texts = [browser_forms.to_text(value) for _, _, value in entries]
+    pending = list(range(len(entries)))
+    submitted = False
+    timeout = browser.timeout_ms(ctx)
+    if args.method == "fast":
+        payload = []
+        for i, (_, spec, _) in enumerate(entries):
+            form = browser_forms.fast_form(spec)
+            if form is not None:
+                payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
+        submit = browser_forms.fast_form(args.submit) if args.submit is not None else None
+        if payload:
+            result = _run_script(ctx, browser, payload, submit, timeout)
+            errors = [r for r in result["results"] if r["status"] == "error"]
+            if errors:
+                raise BusinessError("browser.fill_form: " + "; ".join(
+                    f"{entries[r['i']][0]}: {r['message']}" for r in errors))
+            done = {r["i"] for r in result["results"] if r["status"] == "ok"}
+            pending = [i for i in pending if i not in done]
+            submitted = result["submitted"]
+    for i in pending:
+        label, spec, _ = entries[i]
+        what = f"browser.fill_form field {label}"
+        loc = target(ctx, browser, _field_spec(spec), what)
+        _set_field(ctx, browser, loc, texts[i], what=what)
+    if args.submit is not None and not submitted:
+        what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
+        loc = target(ctx, browser, _field_spec(browser_forms.as_locator(args.submit)
+                                               if isinstance(args.submit, str) else args.submit), what)
+        with guard(ctx, browser, what, timeout_ms=timeout):
+            loc.click(timeout=timeout)
+        submitted = True
+    return {"filled": [label for label, _, _ in entries], "submitted": submitted}
+
+
+def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]], submit: Any,
+                timeout: float) -> dict[str, Any]:
+    with guard(ctx, browser, "browser.fill_form", timeout_ms=timeout):
+        try:
+            return browser.page.evaluate(browser_forms.FILL_SCRIPT, [payload, submit, SECRET_MARK])
+        except Exception as exc:
+            if "Execution context was destroyed" in str(exc) and submit is not None:
+                return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True}
+            raise
+
+
+def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: str) -> None:
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        kind = loc.evaluate("el => el.tagName === 'SELECT' ? 'select' : "
+                            "(el.type === 'checkbox' || el.type === 'radio') ? 'check' : 'text'", timeout=timeout)
+        if kind == "select":
+            _select(loc, values=[text], labels=None, timeout=timeout)
+        elif kind == "check":
+            loc.set_checked(text.strip().lower() not in ("", "false", "no", "off", "0", "none", "null"),
+                            timeout=timeout)
+    if kind == "text":
+        _fill(ctx, browser, loc, text, what=what)
+
+
+def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float) -> list[str]:
+    if labels:
+        return loc.select_option(label=labels, timeout=timeout)
+    options = loc.evaluate("el => [...el.options].map(o => [o.value, o.label.trim()])")
+    chosen = []
+    for want in values or []:
+        match = next((v for v, _ in options if v == want), None) \
+            or next((v for v, label in options if label == want), None) \
+            or next((v for v, label in options if label.lower() == want.lower()), None)
+        if match is None:
+            raise BusinessError(f"no option {want!r} in the list (options: {', '.join(l for _, l in options)})")
+        chosen.append(match)
+    return loc.select_option(value=chosen, timeout=timeout)
+
+
+class SelectArgs(Located):
+    value: Any = None
+    label: Any = None
+    index: int | None = None
+
+
+@action("browser.select", args=SelectArgs)
+def select(ctx: Any, args: SelectArgs) -> list[str]:
+    """Choose in a dropdown by value or visible text (a list for multi-selects); returns the chosen values.
+
+    `browser.select: {locator: {label: Currency}, value: KRW}`"""
+    browser = open_browser(ctx)
+    what = f"browser.select {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        if args.index is not None:
+            return loc.select_option(index=args.index, timeout=timeout)
+        as_list = (lambda v: None if v is None else [browser_forms.to_text(x) for x in (v if isinstance(v, list)
+                                                                                          else [v])])
+        if args.value is None and args.label is None:
+            raise BusinessError("browser.select: give value, label or index")
+        return _select(loc, values=as_list(args.value), labels=as_list(args.label), timeout=timeout)
+
+
+class CheckArgs(Located):
+    checked: bool = True
+
+
+@action("browser.check", args=CheckArgs, scalar="locator")
+def check(ctx: Any, args: CheckArgs) -> bool:
+    """Tick (or with `checked: false` untick) a check box or radio button. `browser.check: {label: Urgent}`"""
+    browser = open_browser(ctx)
+    what = f"browser.check {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.set_checked(args.checked, timeout=timeout)
+    return args.checked
+
+
+class PressArgs(Args):
+    key: str
+    locator: Any = None
+
+    _v = field_validator("locator")(lambda v: None if v is None else _locator(v))
+
+
+@action("browser.press", args=PressArgs, scalar="key")
+def press(ctx: Any, args: PressArgs) -> None:
+    """Press a key or chord (Enter, Tab, Control+A), in a field when a locator is given.
+
+    `browser.press: {key: Enter, locator: {label: Search}}`"""
+    browser = open_browser(ctx)
+    what = f"browser.press {args.key}"
+    timeout = browser.timeout_ms(ctx)
+    if args.locator is None:
+        with guard(ctx, browser, what, timeout_ms=timeout):
+            browser.page.keyboard.press(args.key)
+        return
+    loc = target(ctx, browser, args.locator, what)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.press(args.key, timeout=timeout)
+
+
+class UploadArgs(Located):
+    files: Any
+
+
+@action("browser.upload", args=UploadArgs)
+def upload(ctx: Any, args: UploadArgs) -> list[str]:
+    """Put project files into a file input: `browser.upload: {locator: "input[type=file]", files: "{{ item }}"}`"""
+    browser = open_browser(ctx)
+    names = args.files if isinstance(args.files, list) else [args.files]
+    paths = [ctx.resolve(str(name)) for name in names]
+    for path, name in zip(paths, names):
+        if not path.is_file():
+            raise BusinessError(f"browser.upload: no file {name}", file=str(name))
+    what = f"browser.upload {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.set_input_files([str(p) for p in paths], timeout=timeout)
+    return [ctx.session.relative(p) for p in paths]
+
+
+class WaitArgs(Args):
+    locator: Any = None
+    text: str | None = None
+    url: str | None = None
+    state: Literal["visible", "hidden", "attached", "detached"] = "visible"
+
+    _v = field_validator("locator")(lambda v: None if v is None else _locator(v))
+
+
+@action("browser.wait_for", args=WaitArgs, scalar="locator")
+def wait_for(ctx: Any, args: WaitArgs) -> Any:
+    """Wait for an element (`state: hidden` to wait until it goes), a text, or a URL (glob `**/done*` or
+    `re:` regex); returns the page URL. `browser.wait_for: {text: Invoice saved}`"""
+    import re
+
+    browser = open_browser(ctx)
+    timeout = browser.timeout_ms(ctx)
+    if args.url is not None:
+        pattern: Any = re.compile(args.url[3:]) if args.url.startswith("re:") else args.url
+        with guard(ctx, browser, f"browser.wait_for url {args.url}", timeout_ms=timeout):
+            browser.page.wait_for_url(pattern, timeout=timeout, wait_until="commit")
+        return browser.page.url
+    spec = args.locator if args.locator is not None else ({"text": args.text} if args.text is not None else None)
+    if spec is None:
+        raise BusinessError("browser.wait_for: give a locator, text or url")
+    what = f"browser.wait_for {browser_locators.describe(spec)}"
+    if isinstance(spec, list):
+        target(ctx, browser, spec, what)
+        return browser.page.url
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        browser_locators.build(browser.page, spec).first.wait_for(state=args.state, timeout=timeout)
+    return browser.page.url
+
+
+from connectors import browser_read  # noqa: E402,F401  - registers the reading actions

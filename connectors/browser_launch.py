@@ -1,0 +1,235 @@
+"""Finding a Chromium and keeping it warm: one browser per worker thread, reused across runs.
+
+Playwright's sync API is bound to the thread that started it, so each worker thread owns its own driver
+and browser. A browser that crashed or was closed is launched again on next use. Browsers of threads that
+have ended (a worker stopped) are shut down by the next launch in the process, and all at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from orchestrator.errors import ConfigError, Problem
+
+SYSTEM_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+SYSTEM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+                "/snap/bin/chromium", "/opt/google/chrome/chrome",
+                "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+DEFAULT_ARGS = ("--disable-gpu", "--disable-quic")
+INSTALL_HINT = ("install one: `sudo apt-get install chromium` (Debian/Ubuntu), or `playwright install chromium`, "
+                "or point Retake at one with RETAKE_CHROMIUM=/path/to/chrome or `settings: {browser: "
+                "{executable: /path/to/chrome}}` in robots.yaml")
+
+
+class BrowserMissing(ConfigError):
+    """No Chromium on this machine: nothing a retry can fix."""
+
+    def __init__(self, message: str):
+        super().__init__([Problem("robots.yaml", 1, 1, message)])
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class LaunchSettings(BaseModel):
+    """`settings: {browser: ...}` in robots.yaml: how this project's workers launch Chromium."""
+
+    model_config = ConfigDict(extra="forbid")
+    executable: str | None = None
+    headless: bool = True
+    args: list[str] = []
+    slow_mo: float = 0
+
+    @classmethod
+    def from_project(cls, raw: dict[str, Any]) -> LaunchSettings:
+        try:
+            return cls.model_validate(raw or {})
+        except ValidationError as exc:
+            detail = "; ".join(f"settings.browser.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError([Problem("robots.yaml", 1, 1, f"{detail} (allowed keys: executable, headless, "
+                                                            "args, slow_mo)")]) from None
+
+    def effective_headless(self) -> bool:
+        headed = os.environ.get("RETAKE_HEADED", "").lower() in ("1", "true", "yes")
+        return False if headed else self.headless
+
+
+def find_executable(configured: str | None = None) -> str | None:
+    """The browser to launch: the setting, RETAKE_CHROMIUM, Playwright's own, then the system's."""
+    for source, candidate in (("settings.browser.executable", configured),
+                              ("RETAKE_CHROMIUM", os.environ.get("RETAKE_CHROMIUM"))):
+        if candidate:
+            path = shutil.which(candidate) or candidate
+            if not Path(path).is_file():
+                raise BrowserMissing(f"{source} names {candidate!r}, which is not a file; {INSTALL_HINT}")
+            return path
+    own = _playwright_chromium()
+    if own:
+        return own
+    for name in SYSTEM_BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    return next((p for p in SYSTEM_PATHS if Path(p).is_file()), None)
+
+
+def _playwright_chromium() -> str | None:
+    """Playwright's downloaded Chromium, found on disk without starting the driver."""
+    base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    if not base.is_dir():
+        return None
+    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+                    "chromium-*/chrome-win*/chrome.exe"):
+        found = sorted(base.glob(pattern), reverse=True)
+        if found:
+            return str(found[0])
+    return None
+
+
+def launch_options(settings: LaunchSettings) -> dict[str, Any]:
+    executable = find_executable(settings.executable)
+    if executable is None:
+        raise BrowserMissing(f"no Chromium or Chrome found on this machine; {INSTALL_HINT}")
+    args = list(dict.fromkeys([*DEFAULT_ARGS, *settings.args]))
+    return {"executable_path": executable, "headless": settings.effective_headless(), "args": args,
+            "slow_mo": settings.slow_mo or None}
+
+
+@dataclass
+class _Warm:
+    thread: threading.Thread
+    key: tuple[Any, ...]
+    playwright: Any
+    browser: Any
+    owned: bool = True
+
+
+_lock = threading.Lock()
+_warm: dict[int, _Warm] = {}
+
+
+def use_browser(browser: Any) -> None:
+    """Make this thread's robots use `browser` (tests hand over pytest-playwright's browser)."""
+    with _lock:
+        _warm[threading.get_ident()] = _Warm(threading.current_thread(), ("given",), None, browser, owned=False)
+
+
+def thread_browser(settings: LaunchSettings) -> Any:
+    """This thread's warm browser, launched (or relaunched after a crash) when needed."""
+    me = threading.get_ident()
+    options = launch_options(settings) if _warm.get(me) is None or _warm[me].owned else {}
+    key = tuple(sorted((k, str(v)) for k, v in options.items()))
+    warm = _warm.get(me)
+    if warm is not None and warm.browser.is_connected() and (not warm.owned or warm.key == key):
+        return warm.browser
+    if warm is not None and not warm.owned:
+        raise _crashed("the browser handed to this thread is closed")
+    _reap_dead_threads()
+    if warm is not None:
+        _close(warm)
+    from playwright.sync_api import sync_playwright
+
+    playwright = warm.playwright if warm is not None and _driver_alive(warm.playwright) else sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(**{k: v for k, v in options.items() if v is not None})
+    except Exception as exc:
+        from orchestrator.errors import ApplicationError
+
+        raise ApplicationError(f"could not launch {options['executable_path']}: {exc}") from exc
+    with _lock:
+        _warm[me] = _Warm(threading.current_thread(), key, playwright, browser)
+    return browser
+
+
+def forget_browser(*, close: bool = True) -> None:
+    """Drop this thread's browser (after a crash) so the next use launches a fresh one."""
+    warm = _warm.get(threading.get_ident())
+    if warm is None:
+        return
+    if warm.owned and close:
+        try:
+            warm.browser.close()
+        except Exception:  # noqa: BLE001 - it is already broken
+            pass
+    if not warm.owned:
+        return
+    warm.browser = _Closed()
+
+
+def _crashed(message: str) -> Exception:
+    from orchestrator.errors import ApplicationError
+
+    return ApplicationError(message)
+
+
+class _Closed:
+    def is_connected(self) -> bool:
+        return False
+
+
+def _driver_alive(playwright: Any) -> bool:
+    proc = _driver_process(playwright)
+    return proc is not None and proc.returncode is None
+
+
+def _driver_process(playwright: Any) -> Any:
+    try:
+        return playwright._impl_obj._connection._transport._proc
+    except AttributeError:
+        return None
+
+
+def _close(warm: _Warm) -> None:
+    if not warm.owned:
+        return
+    try:
+        if warm.browser.is_connected():
+            warm.browser.close()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _reap_dead_threads() -> None:
+    """Stop the drivers (and so the browsers) of threads that ended without closing them."""
+    with _lock:
+        dead = [ident for ident, warm in _warm.items() if not warm.thread.is_alive()]
+        gone = [_warm.pop(ident) for ident in dead]
+    for warm in gone:
+        _terminate(warm)
+
+
+def _terminate(warm: _Warm) -> None:
+    if not warm.owned or warm.playwright is None:
+        return
+    proc = _driver_process(warm.playwright)
+    if proc is not None and proc.returncode is None:
+        try:
+            os.kill(proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+
+
+@atexit.register
+def _shutdown() -> None:
+    me = threading.get_ident()
+    for ident, warm in list(_warm.items()):
+        if ident == me:
+            _close(warm)
+            try:
+                if warm.playwright is not None:
+                    warm.playwright.stop()
+            except Exception:  # noqa: BLE001
+                pass
+        else:
+            _terminate(warm)
+    _warm.clear()

@@ -1,0 +1,291 @@
+"""A run's browser: one context and page per run and thread, with evidence, traces and secret hygiene.
+
+The context is a run-scoped resource (`ctx.session.resource("browser", ...)`): a login persists across a
+run's items. Traces are recorded in one chunk per item and kept as the settings ask (on failure by
+default). Values of the robot's secrets typed into a page are hidden on screen (rendered as dots,
+masked in screenshots) and scrubbed from trace files.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors import browser_launch, browser_secrets
+from orchestrator.durations import parse_duration
+from orchestrator.errors import ApplicationError, ConfigError, Problem, RetakeError
+
+SECRET_MARK = "data-retake-secret"
+CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
+               "Browser closed")
+
+
+class Viewport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    width: int = Field(1280, ge=100)
+    height: int = Field(800, ge=100)
+
+
+class BrowserOptions(BaseModel):
+    """A robot's `browser:` mapping."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str | None = Field(None, description="Relative URLs in browser.goto start here (expressions allowed).")
+    timeout: float = Field(10.0, gt=0, description="Wait for an element at most this long (a step timeout wins).")
+    navigation_timeout: float = Field(30.0, gt=0, description="Wait for a page load at most this long.")
+    viewport: Viewport = Field(default_factory=Viewport)
+    locale: str | None = None
+    timezone: str | None = Field(None, description="Browser time zone; default: the project's.")
+    user_agent: str | None = None
+    ignore_https_errors: bool = False
+    storage_state: bool | str = Field(False, description="Keep cookies and local storage between runs: true "
+                                      "(in .retake/browser/ROBOT.json) or a file in the project.")
+    trace: Literal["never", "on_failure", "always"] | None = Field(
+        None, description="Playwright traces; default: settings.keep_traces (on_failure).")
+    trace_screenshots: bool = Field(True, description="Film strip in traces.")
+    dialogs: Literal["accept", "dismiss"] = "accept"
+    block: list[Literal["image", "font", "media", "stylesheet"]] = Field(
+        default_factory=list, description="Resource types not loaded (faster pages).")
+
+    _d = field_validator("timeout", "navigation_timeout", mode="before")(
+        lambda v: parse_duration(v) if v is not None else v)
+
+
+def robot_options(session: Any) -> BrowserOptions:
+    try:
+        return BrowserOptions.model_validate(session.robot.browser or {})
+    except ValidationError as exc:
+        detail = "; ".join(f"browser.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problem = Problem("robots.yaml", 1, 1, f"robot {session.robot_name!r}: {detail}")
+        where = session.project.origin.get(("robots", session.robot_name))
+        if where is not None:
+            src, prefix = where
+            problem = src.problem(prefix + ("browser",), f"{detail}")
+        raise ConfigError([problem]) from None
+
+
+_deferred: dict[int, list[BrowserSession]] = {}
+_deferred_lock = threading.Lock()
+
+
+class BrowserSession:
+    """The open context and page of one run in one thread."""
+
+    def __init__(self, session: Any):
+        self.session = session
+        self.options = robot_options(session)
+        self.settings = browser_launch.LaunchSettings.from_project(session.project.spec.settings.browser)
+        self.trace_mode = self.options.trace or session.project.spec.settings.keep_traces
+        self.owner = threading.get_ident()
+        self.context: Any = None
+        self.page: Any = None
+        self.item_index: int | None = None
+        self.chunk_open = False
+        self.crashed = False
+        self.base_url = self._render(self.options.base_url)
+        self.state_file = self._state_file()
+
+    # --- opening and closing -------------------------------------------------------------------------
+    def __enter__(self) -> BrowserSession:
+        _close_deferred()
+        browser = browser_launch.thread_browser(self.settings)
+        opts = self.options
+        kwargs: dict[str, Any] = {
+            "viewport": opts.viewport.model_dump(), "accept_downloads": True,
+            "ignore_https_errors": opts.ignore_https_errors,
+            "timezone_id": opts.timezone or self.session.project.spec.timezone,
+        }
+        if opts.locale:
+            kwargs["locale"] = opts.locale
+        if opts.user_agent:
+            kwargs["user_agent"] = opts.user_agent
+        if self.state_file is not None and self.state_file.is_file():
+            kwargs["storage_state"] = str(self.state_file)
+        try:
+            self.context = browser.new_context(**kwargs)
+        except Exception as exc:
+            browser_launch.forget_browser()
+            raise ApplicationError(f"could not open a browser context: {exc}") from exc
+        self.context.set_default_timeout(opts.timeout * 1000)
+        self.context.set_default_navigation_timeout(opts.navigation_timeout * 1000)
+        if opts.block:
+            blocked = set(opts.block)
+            self.context.route("**/*", lambda route: route.abort() if route.request.resource_type in blocked
+                               else route.fallback())
+        if self.trace_mode != "never":
+            self.context.tracing.start(screenshots=opts.trace_screenshots, snapshots=True, sources=False)
+            self.chunk_open = True
+        self.page = self.context.new_page()
+        self._watch(self.page)
+        self.context.on("page", self._watch)
+        return self
+
+    def _watch(self, page: Any) -> None:
+        dialogs = self.options.dialogs
+        page.on("dialog", lambda d: d.accept() if dialogs == "accept" else d.dismiss())
+        page.on("crash", lambda _p: setattr(self, "crashed", True))
+
+    def __exit__(self, *exc: object) -> None:
+        if threading.get_ident() != self.owner:
+            with _deferred_lock:
+                _deferred.setdefault(self.owner, []).append(self)
+            return
+        self.close()
+
+    def close(self) -> None:
+        if self.context is None:
+            return
+        try:
+            if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
+                self._save_trace(self._item_path(self.item_index, "trace.zip"))
+            if self.state_file is not None and not self.crashed:
+                self.state_file.parent.mkdir(parents=True, exist_ok=True)
+                self.context.storage_state(path=str(self.state_file))
+            self.context.close()
+        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
+            pass
+        self.context = self.page = None
+
+    # --- per item ------------------------------------------------------------------------------------
+    def for_item(self, ctx: Any) -> BrowserSession:
+        """Called by every action: starts a new trace chunk when a new item begins."""
+        if ctx.index != self.item_index:
+            if self.trace_mode != "never":
+                if self.chunk_open:
+                    if self.trace_mode == "always" and self.item_index is not None:
+                        self._save_trace(self._item_path(self.item_index, "trace.zip"))
+                    else:
+                        self.context.tracing.stop_chunk()
+                self.context.tracing.start_chunk(title=f"item {ctx.key}")
+                self.chunk_open = True
+            self.item_index = ctx.index
+        return self
+
+    def _item_path(self, index: int, name: str) -> Path:
+        folder = self.session.run_dir / "artifacts" / f"item-{index:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    def _save_trace(self, path: Path) -> Path:
+        self.context.tracing.stop_chunk(path=str(path))
+        self.chunk_open = False
+        browser_secrets.scrub_zip(path, self.secret_values())
+        return path
+
+    def capture_evidence(self, ctx: Any, exc: BaseException) -> None:
+        """Screenshot, page HTML and trace of a failed item into the run's artifacts."""
+        from orchestrator.logs import mask
+
+        if self.page is None or self.crashed:
+            return
+        try:
+            shot = ctx.artifact_path("failure.png")
+            mask_locator = self.page.locator(f"[{SECRET_MARK}], input[type=password]")
+            self.page.screenshot(path=str(shot), full_page=True, mask=[mask_locator], timeout=10_000,
+                                 animations="disabled")
+            ctx.add_artifact(shot, "screenshot")
+        except Exception as problem:  # noqa: BLE001
+            ctx.log.warning(f"no failure screenshot: {mask(str(problem))}")
+        try:
+            html = ctx.artifact_path("page.html")
+            html.write_text(mask(browser_secrets.scrub_text(self.page.content(), self.secret_values())),
+                            encoding="utf-8")
+            ctx.add_artifact(html, "html")
+        except Exception as problem:  # noqa: BLE001
+            ctx.log.warning(f"no page HTML: {mask(str(problem))}")
+        if self.trace_mode != "never" and self.chunk_open:
+            try:
+                ctx.add_artifact(self._save_trace(ctx.artifact_path("trace.zip")), "trace")
+            except Exception as problem:  # noqa: BLE001
+                ctx.log.warning(f"no trace: {mask(str(problem))}")
+        self.item_index = None  # the next action starts a fresh chunk, even for a retried item
+
+    # --- helpers used by actions ---------------------------------------------------------------------
+    def secret_values(self) -> list[str]:
+        return [v for v in self.session.secrets.values() if v]
+
+    def is_secret(self, value: Any) -> bool:
+        return isinstance(value, str) and any(s and s in value for s in self.secret_values())
+
+    def url(self, target: str) -> str:
+        if self.base_url and "://" not in target and not target.startswith(("about:", "data:", "file:")):
+            return self.base_url.rstrip("/") + "/" + target.lstrip("/")
+        return target
+
+    def timeout_ms(self, ctx: Any, *, navigation: bool = False) -> float:
+        """Playwright's timeout for this step: the step's own limit (a little less, so Playwright reports
+        first), else the robot's browser timeout."""
+        session = self.session
+        step_limit = (ctx.step.timeout if ctx.step is not None else None) or session.robot.step_timeout \
+            or session.project.spec.defaults.step_timeout
+        if step_limit:
+            return max(step_limit * 0.9, step_limit - 1) * 1000
+        return (self.options.navigation_timeout if navigation else self.options.timeout) * 1000
+
+    def _render(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from orchestrator.expressions import evaluate
+
+        return str(evaluate(value, self.session.expression_base()))
+
+    def _state_file(self) -> Path | None:
+        state = self.options.storage_state
+        if state is False:
+            return None
+        if state is True:
+            return self.session.project.state_dir / "browser" / f"{self.session.robot_name}.json"
+        return self.session.resolve(str(state))
+
+
+def _close_deferred() -> None:
+    with _deferred_lock:
+        pending = _deferred.pop(threading.get_ident(), [])
+    for item in pending:
+        item.close()
+
+
+def open_browser(ctx: Any) -> BrowserSession:
+    """The run's browser session in this thread, opened on first use, ready for the current item."""
+    session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
+    if session.crashed or session.context is None:
+        ctx.session.drop_resource("browser")
+        browser_launch.forget_browser()
+        session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
+    return session.for_item(ctx)
+
+
+@contextmanager
+def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | None = None) -> Iterator[None]:
+    """Playwright's errors as Retake's: timeouts and crashes are application errors (retried)."""
+    started = time.monotonic()
+    try:
+        yield
+    except RetakeError:
+        raise
+    except Exception as exc:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        if not isinstance(exc, PlaywrightError):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, PlaywrightTimeout):
+            waited = (timeout_ms / 1000) if timeout_ms else time.monotonic() - started
+            raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
+        if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
+            browser.crashed = True
+            ctx.session.drop_resource("browser")
+            browser_launch.forget_browser()
+            raise ApplicationError(f"{what}: the browser crashed or was closed ({message}); a fresh browser "
+                                   "is started when the step is retried") from None
+        if "strict mode violation" in str(exc):
+            raise ApplicationError(f"{what}: the locator matches more than one element ({message}); make it "
+                                   "more precise, or add `nth: 0`") from None
+        raise ApplicationError(f"{what}: {message}") from None
