@@ -78,9 +78,9 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=512)
 def _label(label: str) -> re.Pattern[str]:
-    tokens = label.strip().rstrip(":：").split()
-    body = r"\s*".join(re.escape(t) for t in tokens)
-    return re.compile(rf"^(?P<label>{body})(?:\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.I | re.S)
+    letters = "".join(label.split()).rstrip(":：")
+    body = r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
+    return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.I | re.S)
 
 
 def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:
@@ -88,7 +88,9 @@ def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:
     hits = []
     for label in labels:
         hits.extend(_label_hits(view, label))
-    hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))  # labels at a phrase's start first, then reading order
+    # Best first: a label with a colon at a phrase's start ("Total: 12"), a label at a phrase's start,
+    # then a label inside a phrase; each in reading order.
+    hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))
     for _, line_no, phrase_no, start, rest in hits:
         phrases = view.lines[line_no]
         if spec.direction in ("right", "auto"):
@@ -103,7 +105,7 @@ def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:
 
 
 def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
-    """(not at a phrase start?, line, phrase, first label word, text after the label) for each match."""
+    """(rank, line, phrase, first label word, text after the label) for each match."""
     pattern = _label(label)
     hits = []
     for line_no, phrases in enumerate(view.lines):
@@ -112,7 +114,9 @@ def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, st
             for start in range(len(words)):
                 match = pattern.match(" ".join(words[start:]))
                 if match:
-                    hits.append((int(start > 0), line_no, phrase_no, start, match.group("rest").strip()))
+                    colon = ":" in match.group("sep") or "：" in match.group("sep")
+                    rank = (2 if start > 0 else 0) + (0 if colon else 1)
+                    hits.append((rank, line_no, phrase_no, start, match.group("rest").strip()))
                     break
     return hits
 
@@ -153,11 +157,11 @@ def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]
         for position, table in enumerate(view.tables(spec.settings)):
             if not table:
                 continue
-            found = _match_header(table[0], spec)
+            at, found = _find_header(table, spec)
             if not spec.header:  # columns by index, no header row: every table of the pages read
                 mapping, width, body = {k: int(v) for k, v in spec.columns.items()}, len(table[0]), table
-            elif found is not None and (mapping is None or len(table[0]) == width):
-                mapping, width, header, body = found, len(table[0]), table[0], table[1:]
+            elif found is not None and (mapping is None or len(table[at]) == width):
+                mapping, width, header, body = found, len(table[at]), table[at], table[at + 1:]
             elif mapping is not None and position == 0 and len(table[0]) == width and rows:
                 body = table  # the table goes on from the previous page without its header
             else:
@@ -172,6 +176,15 @@ def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]
                     continue
                 rows.append(_typed(row, spec, len(rows) + 1))
     return rows
+
+
+def _find_header(table: list[list[str]], spec: TableSpec) -> tuple[int, dict[str, int] | None]:
+    """The header row of a table (not always the first: text-based settings take titles in too)."""
+    for position, row in enumerate(table):
+        found = _match_header(row, spec)
+        if found is not None:
+            return position, found
+    return 0, None
 
 
 def _match_header(cells: list[str], spec: TableSpec) -> dict[str, int] | None:

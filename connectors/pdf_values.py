@@ -108,7 +108,8 @@ def convert(text: Any, kind: str, *, decimal: str | None = None,
         return parse_number(text, decimal=decimal)
     if kind == "date":
         return parse_date(text, formats=formats)
-    return " ".join(str(text).split())
+    lines = (" ".join(line.split()) for line in str(text).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def select_pages(spec: Any, count: int) -> list[int]:
