@@ -13,7 +13,6 @@ from connectors import browser_locators
 from connectors.browser import Args, Located, target
 from connectors.browser_session import SECRET_MARK, guard, open_browser
 from orchestrator.actions import action
-from orchestrator.errors import BusinessError
 
 
 class TextArgs(Located):
@@ -140,7 +139,7 @@ class DownloadArgs(Located):
     path: str | None = None
 
 
-@action("browser.download", args=DownloadArgs)
+@action("browser.download", args=DownloadArgs, scalar="locator")
 def download(ctx: Any, args: DownloadArgs) -> str:
     """Click what starts a download and keep the file (in the run's artifacts, or at `path`); returns its path.
 
@@ -199,8 +198,6 @@ class PdfArgs(Args):
 def pdf(ctx: Any, args: PdfArgs) -> str:
     """Print the page to PDF (headless Chromium): `browser.pdf: "out/{{ key }}.pdf"`."""
     browser = open_browser(ctx)
-    if not args.path and args.format.strip() == "":
-        raise BusinessError("browser.pdf: format must not be empty")
     dest, artifact = _output(ctx, args.path, f"page-{ctx.index:05d}.pdf", "pdf")
     with guard(ctx, browser, "browser.pdf", timeout_ms=browser.timeout_ms(ctx)):
         browser.page.pdf(path=str(dest), format=args.format, landscape=args.landscape,
