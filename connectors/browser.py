@@ -151,6 +151,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
                 payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
         submit = browser_forms.fast_form(args.submit) if args.submit is not None else None
         if payload:
+            navigations = browser.navigations
             result = _run_script(ctx, browser, payload, submit, timeout)
             errors = [r for r in result["results"] if r["status"] == "error"]
             if errors:
@@ -159,6 +160,8 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
             done = {r["i"] for r in result["results"] if r["status"] == "ok"}
             pending = [i for i in pending if i not in done]
             submitted = result["submitted"]
+            if result.get("navigating"):
+                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True))
     for i in pending:
         label, spec, _ = entries[i]
         what = f"browser.fill_form field {label}"
@@ -181,7 +184,8 @@ def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]]
             return browser.page.evaluate(browser_forms.FILL_SCRIPT, [payload, submit, SECRET_MARK])
         except Exception as exc:
             if "Execution context was destroyed" in str(exc) and submit is not None:
-                return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True}
+                return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True,
+                        "navigating": True}
             raise
 
 

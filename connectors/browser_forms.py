@@ -104,12 +104,23 @@ FILL_SCRIPT = r"""
     const problem = setValue(el, f.text);
     results.push(problem ? {i: f.i, status: 'error', message: problem} : {i: f.i, status: 'ok'});
   }
-  let submitted = false;
+  let submitted = false, navigating = false;
   if (submit && results.every(r => r.status === 'ok')) {
     const found = find(submit.kind, submit.value, submit.exact);
-    if (found.length === 1) { found[0].click(); submitted = true; }
+    if (found.length === 1) {
+      // A form submission or a link that leaves the page: the caller waits for the next page.
+      const seen = [];
+      const onSubmit = e => seen.push(e), onClick = e => seen.push(e);
+      window.addEventListener('submit', onSubmit); window.addEventListener('click', onClick);
+      found[0].click();
+      window.removeEventListener('submit', onSubmit); window.removeEventListener('click', onClick);
+      navigating = seen.some(e => !e.defaultPrevented && (e.type === 'submit' || (e.target.closest
+        && (a => a && a.getAttribute('href') && !a.getAttribute('href').startsWith('#')
+          && !a.getAttribute('href').startsWith('javascript:') && a.target !== '_blank')(e.target.closest('a[href]')))));
+      submitted = true;
+    }
   }
-  return {results, submitted};
+  return {results, submitted, navigating};
 }
 """
 

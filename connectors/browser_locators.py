@@ -118,6 +118,7 @@ def resolve(page: Any, spec: Any, *, timeout_ms: float, what: str) -> Any:
     the timeout for any of them); a single locator is returned as is (Playwright waits when it acts)."""
     if not isinstance(spec, list):
         return build(page, spec)
+    deadline = time.monotonic() + timeout_ms / 1000
     candidates = [build(page, s) for s in spec]
     for loc in candidates:
         if loc.count():
@@ -125,9 +126,8 @@ def resolve(page: Any, spec: Any, *, timeout_ms: float, what: str) -> Any:
     combined = candidates[0]
     for loc in candidates[1:]:
         combined = combined.or_(loc)
-    deadline = time.monotonic() + timeout_ms / 1000
     try:
-        combined.first.wait_for(state="attached", timeout=timeout_ms)
+        combined.first.wait_for(state="attached", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
     except Exception as exc:
         if type(exc).__name__ == "TimeoutError":
             raise not_found(spec, what, timeout_ms, page) from None

@@ -88,6 +88,7 @@ class BrowserSession:
         self.item_index: int | None = None
         self.chunk_open = False
         self.crashed = False
+        self.navigations = 0
         self.base_url = self._render(self.options.base_url)
         self.state_file = self._state_file()
 
@@ -123,6 +124,7 @@ class BrowserSession:
             self.chunk_open = True
         self.page = self.context.new_page()
         self._watch(self.page)
+        self.page.on("framenavigated", self._navigated)
         self.context.on("page", self._watch)
         return self
 
@@ -130,6 +132,18 @@ class BrowserSession:
         dialogs = self.options.dialogs
         page.on("dialog", lambda d: d.accept() if dialogs == "accept" else d.dismiss())
         page.on("crash", lambda _p: setattr(self, "crashed", True))
+
+    def _navigated(self, frame: Any) -> None:
+        if frame.parent_frame is None:
+            self.navigations += 1
+
+    def wait_navigation(self, since: int, timeout_ms: float) -> None:
+        """After a script submitted a form: wait until the next page has loaded (as a click would)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.navigations == since and time.monotonic() < deadline:
+            self.page.wait_for_timeout(5)
+        if self.navigations != since:
+            self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
 
     def __exit__(self, *exc: object) -> None:
         if threading.get_ident() != self.owner:
@@ -225,7 +239,7 @@ class BrowserSession:
         step_limit = (ctx.step.timeout if ctx.step is not None else None) or session.robot.step_timeout \
             or session.project.spec.defaults.step_timeout
         if step_limit:
-            return max(step_limit * 0.9, step_limit - 1) * 1000
+            return (step_limit - min(1.0, step_limit * 0.2)) * 1000
         return (self.options.navigation_timeout if navigation else self.options.timeout) * 1000
 
     def _render(self, value: str | None) -> str | None:
