@@ -112,6 +112,7 @@ class _Warm:
     playwright: Any
     browser: Any
     owned: bool = True
+    driver_pid: int | None = None
 
 
 _lock = threading.Lock()
@@ -127,9 +128,14 @@ def use_browser(browser: Any) -> None:
 def thread_browser(settings: LaunchSettings) -> Any:
     """This thread's warm browser, launched (or relaunched after a crash) when needed."""
     me = threading.get_ident()
-    options = launch_options(settings) if _warm.get(me) is None or _warm[me].owned else {}
-    key = tuple(sorted((k, str(v)) for k, v in options.items()))
     warm = _warm.get(me)
+    if warm is not None and warm.thread is not threading.current_thread():
+        with _lock:  # a thread id reused by a new thread: the old thread's browser is not ours
+            _warm.pop(me, None)
+        _terminate(warm)
+        warm = None
+    options = launch_options(settings) if warm is None or warm.owned else {}
+    key = tuple(sorted((k, str(v)) for k, v in options.items()))
     if warm is not None and warm.browser.is_connected() and (not warm.owned or warm.key == key):
         return warm.browser
     if warm is not None and not warm.owned:
@@ -139,7 +145,14 @@ def thread_browser(settings: LaunchSettings) -> Any:
         _close(warm)
     from playwright.sync_api import sync_playwright
 
-    playwright = warm.playwright if warm is not None and _driver_alive(warm.playwright) else sync_playwright().start()
+    if warm is not None and _driver_alive(warm):
+        playwright, driver_pid = warm.playwright, warm.driver_pid
+    else:
+        with _lock:  # the driver is the child process that appears now
+            before = _children()
+            playwright = sync_playwright().start()
+            new = sorted(_children() - before)
+        driver_pid = new[0] if len(new) == 1 else None
     try:
         browser = playwright.chromium.launch(**{k: v for k, v in options.items() if v is not None})
     except Exception as exc:
@@ -147,7 +160,7 @@ def thread_browser(settings: LaunchSettings) -> Any:
 
         raise ApplicationError(f"could not launch {options['executable_path']}: {exc}") from exc
     with _lock:
-        _warm[me] = _Warm(threading.current_thread(), key, playwright, browser)
+        _warm[me] = _Warm(threading.current_thread(), key, playwright, browser, driver_pid=driver_pid)
     return browser
 
 
@@ -177,16 +190,33 @@ class _Closed:
         return False
 
 
-def _driver_alive(playwright: Any) -> bool:
-    proc = _driver_process(playwright)
-    return proc is not None and proc.returncode is None
+def _children() -> set[int]:
+    """Our child processes (Linux /proc; elsewhere none are known and drivers end with the process)."""
+    me, found = os.getpid(), set()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                found.add(int(entry.name))
+    return found
 
 
-def _driver_process(playwright: Any) -> Any:
+def _driver_alive(warm: _Warm) -> bool:
+    if warm.playwright is None:
+        return False
+    if warm.driver_pid is None:
+        return True
     try:
-        return playwright._impl_obj._connection._transport._proc
-    except AttributeError:
-        return None
+        os.kill(warm.driver_pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def _close(warm: _Warm) -> None:
@@ -209,12 +239,9 @@ def _reap_dead_threads() -> None:
 
 
 def _terminate(warm: _Warm) -> None:
-    if not warm.owned or warm.playwright is None:
-        return
-    proc = _driver_process(warm.playwright)
-    if proc is not None and proc.returncode is None:
+    if warm.owned and warm.driver_pid is not None:
         try:
-            os.kill(proc.pid, signal.SIGTERM)
+            os.kill(warm.driver_pid, signal.SIGTERM)
         except OSError:
             pass
 

@@ -196,8 +196,8 @@ class BrowserSession:
         """Screenshot, page HTML and trace of a failed item into the run's artifacts."""
         from orchestrator.logs import mask
 
-        if self.page is None or self.crashed:
-            return
+        if self.page is None or self.crashed or ctx.index != self.item_index:
+            return  # this item did not use the browser (it failed before): no browser evidence
         try:
             shot = ctx.artifact_path("failure.png")
             mask_locator = self.page.locator(f"[{SECRET_MARK}], input[type=password]")
