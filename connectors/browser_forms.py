@@ -22,10 +22,19 @@ FAST_KINDS = ("css", "label", "placeholder", "test_id", "name", "field")
 FILL_SCRIPT = r"""
 ([fields, submit, mark]) => {
   const norm = s => (s || '').replace(/\s+/g, ' ').trim().replace(/[\s:*]+$/, '').toLowerCase();
+  const CONTROL = 'input:not([type=hidden]), select, textarea';
+  // Old pages often put a label beside its field without for= or nesting: take the next field.
+  const nearControl = label => {
+    if (label.hasAttribute('for')) return null;
+    const next = label.nextElementSibling;
+    if (next && next.matches(CONTROL)) return next;
+    const inParent = label.parentElement ? label.parentElement.querySelectorAll(CONTROL) : [];
+    return inParent.length === 1 ? inParent[0] : null;
+  };
   const byLabel = (text, exact) => {
     const want = norm(text), hits = new Set(), loose = new Set();
     for (const label of document.querySelectorAll('label')) {
-      const el = label.control; if (!el) continue;
+      const el = label.control || nearControl(label); if (!el) continue;
       const got = norm(label.textContent);
       if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
     }

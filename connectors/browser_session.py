@@ -108,11 +108,14 @@ class BrowserSession:
             kwargs["user_agent"] = opts.user_agent
         if self.state_file is not None and self.state_file.is_file():
             kwargs["storage_state"] = str(self.state_file)
+        self.spare_key = None if "storage_state" in kwargs else repr(sorted(kwargs.items()))
+        spare = _take_spare(browser, self.spare_key)
         try:
-            self.context = browser.new_context(**kwargs)
+            self.context, page = spare if spare else (browser.new_context(**kwargs), None)
         except Exception as exc:
             browser_launch.forget_browser()
             raise ApplicationError(f"could not open a browser context: {exc}") from exc
+        self.kwargs = kwargs
         self.context.set_default_timeout(opts.timeout * 1000)
         self.context.set_default_navigation_timeout(opts.navigation_timeout * 1000)
         if opts.block:
@@ -122,7 +125,7 @@ class BrowserSession:
         if self.trace_mode != "never":
             self.context.tracing.start(screenshots=opts.trace_screenshots, snapshots=True, sources=False)
             self.chunk_open = True
-        self.page = self.context.new_page()
+        self.page = page or self.context.new_page()
         self._watch(self.page)
         self.page.on("framenavigated", self._navigated)
         self.context.on("page", self._watch)
@@ -161,7 +164,12 @@ class BrowserSession:
             if self.state_file is not None and not self.crashed:
                 self.state_file.parent.mkdir(parents=True, exist_ok=True)
                 self.context.storage_state(path=str(self.state_file))
+            browser = self.context.browser
             self.context.close()
+            if self.spare_key is not None and browser is not None and browser.is_connected():
+                # The next run in this thread starts at once: its context is made now, while idle.
+                spare = browser.new_context(**self.kwargs)
+                _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
         except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
             pass
         self.context = self.page = None
@@ -256,6 +264,24 @@ class BrowserSession:
         if state is True:
             return self.session.project.state_dir / "browser" / f"{self.session.robot_name}.json"
         return self.session.resolve(str(state))
+
+
+_spares: dict[int, tuple[Any, str, Any, Any]] = {}
+
+
+def _take_spare(browser: Any, key: str | None) -> tuple[Any, Any] | None:
+    """This thread's spare context when it suits (same browser, same options), else None."""
+    spare = _spares.pop(threading.get_ident(), None)
+    if spare is None:
+        return None
+    owner, spare_key, context, page = spare
+    if owner is browser and spare_key == key and browser.is_connected() and not page.is_closed():
+        return context, page
+    try:
+        context.close()
+    except Exception:  # noqa: BLE001
+        pass
+    return None
 
 
 def _close_deferred() -> None:
