@@ -55,8 +55,10 @@ def secrets_env(monkeypatch):
     monkeypatch.setenv("ERP_PASSWORD", "demo-password")
 
 
-def _project(make_project, erp, *, options: str = "", extra: str = "", head: str | None = None):
+def _project(make_project, erp, *, options: str = "", extra: str = "", head: str | None = None,
+             robot: str = ""):
     body = ENTER.format(url=erp.url, options=options, extra=extra)
+    body = body.replace("    manual_minutes: 5\n", f"    manual_minutes: 5\n{robot}")
     root = make_project(body) if head is None else make_project(body, head=head)
     return load_project(root)
 
@@ -170,3 +172,13 @@ def test_storage_state_keeps_the_login_between_runs(embedded, make_project, erp,
     assert first["status"] == second["status"] == "succeeded"
     assert erp.state.logins - logins == 1
     assert (loaded.root / ".retake" / "browser" / "enter.json").is_file()
+
+
+def test_two_worker_threads_each_get_their_own_context(embedded, make_project, erp, secrets_env):
+    loaded = _project(make_project, erp, robot="    chunk_size: 1\n")
+    erp.state.expire_sessions()
+    logins = erp.state.logins
+    first = run_embedded(loaded, "enter", {"invoices": _invoices("THREADS-A", 4)}, threads=2)
+    second = run_embedded(loaded, "enter", {"invoices": _invoices("THREADS-B", 4)}, threads=2)
+    assert (first["items_succeeded"], second["items_succeeded"]) == (4, 4)
+    assert 2 <= erp.state.logins - logins <= 4  # one login per thread and run (a thread may get no item)
