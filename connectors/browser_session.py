@@ -48,7 +48,8 @@ class BrowserOptions(BaseModel):
                                       "(in .retake/browser/ROBOT.json) or a file in the project.")
     trace: Literal["never", "on_failure", "always"] | None = Field(
         None, description="Playwright traces; default: settings.keep_traces (on_failure).")
-    trace_screenshots: bool = Field(True, description="Film strip in traces.")
+    trace_screenshots: bool = Field(False, description="Film strip in traces (costly: the page is filmed "
+                                    "all along; the failure screenshot and DOM snapshots are there anyway).")
     dialogs: Literal["accept", "dismiss"] = "accept"
     block: list[Literal["image", "font", "media", "stylesheet"]] = Field(
         default_factory=list, description="Resource types not loaded (faster pages).")
