@@ -71,6 +71,30 @@ def robot_options(session: Any) -> BrowserOptions:
         raise ConfigError([problem]) from None
 
 
+def option_problems(model: type[BaseModel], raw: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, bool]]:
+    """Problems of a `browser:` mapping for `retake validate`: (path, message, at the key?).
+    Values that are expressions are checked when the run renders them."""
+    from orchestrator.actions import suggest
+    from orchestrator.expressions import is_template
+
+    literal = {k: v for k, v in raw.items() if not is_template(v)}
+    try:
+        model.model_validate(literal)
+    except ValidationError as exc:
+        out = []
+        for error in exc.errors():
+            path = tuple(error["loc"])
+            if error["type"] == "extra_forbidden":
+                known = list(model.model_fields)
+                out.append((path, f"unknown browser option {str(path[-1])!r}{suggest(str(path[-1]), known)}; "
+                                  f"allowed: {', '.join(known)}", True))
+            else:
+                out.append((path, f"{'.'.join(map(str, path))}: {error['msg'].removeprefix('Value error, ')}",
+                            False))
+        return out
+    return []
+
+
 _deferred: dict[int, list[BrowserSession]] = {}
 _deferred_lock = threading.Lock()
 

@@ -24,6 +24,13 @@ def check_project(project: LoadedProject) -> list[Problem]:
         src = project.sources["robots.yaml"]
         problems.append(src.problem(("timezone",), f"unknown time zone {project.spec.timezone!r}: "
                                     "use an IANA name such as Europe/Paris or Asia/Seoul"))
+    if project.spec.settings.browser:
+        from connectors.browser_launch import LaunchSettings
+        from connectors.browser_session import option_problems
+
+        src = project.sources["robots.yaml"]
+        for path, message, at_key in option_problems(LaunchSettings, project.spec.settings.browser):
+            problems.append(src.problem(("settings", "browser", *path), message, key=at_key))
     for name, robot in project.spec.robots.items():
         problems.extend(_check_robot(project, name, robot))
     for name, schedule in project.spec.schedules.items():
@@ -82,6 +89,12 @@ def _check_robot(project: LoadedProject, name: str, robot: Robot) -> list[Proble
                     report(base + ("id",), f"step id {step.id!r} is used twice in {section}: ids must be unique")
                 seen.add(step.id)
     check_value(("items",), robot.items, set())
+    if robot.browser:
+        from connectors.browser_session import BrowserOptions, option_problems
+
+        check_value(("browser",), robot.browser, set())
+        for path, message, at_key in option_problems(BrowserOptions, robot.browser):
+            report(("browser", *path), message, key=at_key)
     if robot.item_key:
         check_value(("item_key",), robot.item_key, set())
     for input_name, spec in robot.inputs.items():

@@ -64,3 +64,27 @@ def test_unknown_browser_settings_are_refused():
 
     with pytest.raises(ConfigError, match="settings.browser.executabel"):
         LaunchSettings.from_project({"executabel": "/usr/bin/chromium"})
+
+
+def test_validate_reports_wrong_browser_options_with_their_position(make_project):
+    from orchestrator.errors import ConfigError
+    from orchestrator.loader import load_project
+
+    root = make_project("""
+    settings:
+      browser: {headles: false}
+    robots:
+      r:
+        browser:
+          timeout: soon
+          trce: never
+        steps:
+          - browser.goto: https://example.com
+    """)
+    with pytest.raises(ConfigError) as problems:
+        load_project(root)
+    text = str(problems.value)
+    assert "unknown browser option 'headles' (did you mean 'headless'?)" in text
+    assert "timeout: 'soon' is not a duration" in text
+    assert "unknown browser option 'trce' (did you mean 'trace'?)" in text
+    assert all(p.line > 1 for p in problems.value.problems)
