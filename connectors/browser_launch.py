@@ -11,6 +11,7 @@ import atexit
 import os
 import shutil
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,12 @@ def launch_options(settings: LaunchSettings) -> dict[str, Any]:
     if executable is None:
         raise BrowserMissing(f"no Chromium or Chrome found on this machine; {INSTALL_HINT}")
     args = list(dict.fromkeys([*DEFAULT_ARGS, *settings.args]))
-    return {"executable_path": executable, "headless": settings.effective_headless(), "args": args,
+    headless = settings.effective_headless()
+    if not headless and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                                   or os.environ.get("WAYLAND_DISPLAY")):
+        raise BrowserMissing("a headed browser (--headed, RETAKE_HEADED=1 or settings.browser.headless: false) "
+                             "needs a display, and DISPLAY is not set: run headless, or under xvfb-run")
+    return {"executable_path": executable, "headless": headless, "args": args,
             "slow_mo": settings.slow_mo or None}
 
 

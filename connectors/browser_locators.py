@@ -6,6 +6,7 @@
     {label: Invoice no}              also {placeholder: ...}, {test_id: ...}, {text: ...}, {css: ...},
                                      {xpath: ...}, {alt: ...}, {title: ...}, {name: ...} (the name attribute)
     {css: tr, has_text: ACME, nth: 0}   narrowing: has_text, nth (0 first, -1 last), within (a parent locator)
+    {frame: "#main", label: Amount}  inside an iframe (a list of selectors for nested frames)
     ["#amount", {label: Amount}]     fallbacks: the first that matches something on the page is used
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from orchestrator.errors import ApplicationError, BusinessError
 
 KINDS = ("role", "label", "placeholder", "test_id", "text", "css", "xpath", "alt", "title", "name", "selector")
-MODIFIERS = ("name", "exact", "has_text", "nth", "within", "checked", "level", "pressed", "selected",
+MODIFIERS = ("name", "exact", "has_text", "nth", "within", "frame", "checked", "level", "pressed", "selected",
              "expanded", "include_hidden")
 PREFIXES = ("label=", "placeholder=", "test_id=", "name=", "alt=", "title=")
 
@@ -67,7 +68,13 @@ def build(page: Any, spec: Any) -> Any:
         return _from_string(page, spec)
     if isinstance(spec, list):
         raise BusinessError("internal: build() takes one locator, use resolve() for fallbacks")
-    base = build(page, spec["within"]) if "within" in spec else page
+    base = page
+    if "frame" in spec:
+        frames = spec["frame"] if isinstance(spec["frame"], list) else [spec["frame"]]
+        for selector in frames:
+            base = base.frame_locator(str(selector))
+    if "within" in spec:
+        base = build(base, spec["within"])
     exact = spec.get("exact")
     if "role" in spec:
         extra = {k: spec[k] for k in ("checked", "level", "pressed", "selected", "expanded", "include_hidden")

@@ -257,3 +257,14 @@ def test_a_failure_leaves_screenshot_html_and_a_trace_without_secrets(run_steps,
         blob = b"".join(trace.read(name) for name in trace.namelist())
     assert b"does-not-exist" in blob and b"Username" in blob  # the trace did record the login page
     assert b"demo-password" not in blob and b"clerk" not in blob
+
+
+def test_locators_reach_into_iframes(run_steps):
+    inner = "<label>Amount <input id=amount></label><button>Go</button>"
+    ctx = run_steps(f"""
+      - browser.goto: "data:text/html,<h1>Legacy</h1><iframe id=main srcdoc='{inner}'></iframe>"
+      - browser.fill: {{locator: {{frame: "#main", label: Amount}}, value: "42"}}
+      - {{id: value, browser.attribute: {{locator: {{frame: "#main", css: "#amount"}}, attribute: value}}}}
+      - {{id: count, browser.count: {{frame: ["#main"], role: button, name: Go}}}}
+    """)
+    assert ctx.steps["value"] == "42" and ctx.steps["count"] == 1

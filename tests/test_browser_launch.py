@@ -56,7 +56,12 @@ def test_headless_by_default_headed_on_request_with_our_args(bare_machine, monke
     assert options["headless"] is True
     assert options["args"] == ["--disable-gpu", "--disable-quic", "--lang=ko"]
     monkeypatch.setenv("RETAKE_HEADED", "1")
+    monkeypatch.setenv("DISPLAY", ":0")
     assert launch_options(LaunchSettings())["headless"] is False
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(BrowserMissing, match="needs a display"):
+        launch_options(LaunchSettings())
 
 
 def test_unknown_browser_settings_are_refused():
