@@ -47,13 +47,9 @@ def goto(ctx: Any, args: GotoArgs) -> dict[str, Any]:
     """Open a URL (relative to the robot's `browser.base_url`); returns {url, status, title}.
 
     `browser.goto: "{{ inputs.erp_url }}/invoices/new"`; after a redirect, `steps.ID.url` says where it landed."""
-    browser = open_browser(ctx)
-    url = browser.url(args.url)
-    timeout = browser.timeout_ms(ctx, navigation=True)
-    with guard(ctx, browser, f"browser.goto {url}", timeout_ms=timeout):
-        response = browser.page.goto(url, wait_until=args.wait_until, timeout=timeout)
-        return {"url": browser.page.url, "status": response.status if response else None,
-                "title": browser.page.title()}
+    url = open_browser(ctx).url(args.url)
+    return _navigate(ctx, f"browser.goto {url}",
+                     lambda page, t: page.goto(url, wait_until=args.wait_until, timeout=t))
 
 
 class ClickArgs(Located):
@@ -110,99 +106,6 @@ def fill(ctx: Any, args: FillArgs) -> None:
           delay_ms=args.delay_ms)
 
 
-class FormArgs(Args):
-    fields: Any
-    submit: Any = None
-    method: Literal["fast", "fill"] = "fast"
-
-    @field_validator("submit")
-    @classmethod
-    def _submit(cls, value: Any) -> Any:
-        return None if value is None else browser_locators.validate(browser_forms.as_locator(value)
-                                                                    if isinstance(value, str) else value)
-
-
-def _field_spec(spec: Any) -> Any:
-    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder."""
-    if isinstance(spec, dict) and "field" in spec:
-        name = str(spec["field"])
-        return [{"label": name, "exact": True}, {"name": name}, f"[id={browser_locators._quote(name)}]",
-                {"placeholder": name, "exact": True}, {"label": name}]
-    return spec
-
-
-@action("browser.fill_form", args=FormArgs)
-def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
-    """Fill several fields in one step (text, numbers, dates, dropdowns, check boxes), then optionally
-    click `submit`. Keys are field names (label, name, id or placeholder), selectors or locators.
-
-    `browser.fill_form: {fields: {Vendor: ACME, Amount: 1200, Currency: KRW}, submit: "#save"}`"""
-    browser = open_browser(ctx)
-    entries = browser_forms.fields_list(args.fields)
-    texts = [browser_forms.to_text(value) for _, _, value in entries]
-    pending = list(range(len(entries)))
-    submitted = False
-    timeout = browser.timeout_ms(ctx)
-    if args.method == "fast":
-        payload = []
-        for i, (_, spec, _) in enumerate(entries):
-            form = browser_forms.fast_form(spec)
-            if form is not None:
-                payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
-        submit = browser_forms.fast_form(args.submit) if args.submit is not None else None
-        if payload:
-            navigations = browser.navigations
-            result = _run_script(ctx, browser, payload, submit, timeout)
-            errors = [r for r in result["results"] if r["status"] == "error"]
-            if errors:
-                raise BusinessError("browser.fill_form: " + "; ".join(
-                    f"{entries[r['i']][0]}: {r['message']}" for r in errors))
-            done = {r["i"] for r in result["results"] if r["status"] == "ok"}
-            pending = [i for i in pending if i not in done]
-            submitted = result["submitted"]
-            if result.get("navigating"):
-                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True))
-    for i in pending:
-        label, spec, _ = entries[i]
-        what = f"browser.fill_form field {label}"
-        loc = target(ctx, browser, _field_spec(spec), what)
-        _set_field(ctx, browser, loc, texts[i], what=what)
-    if args.submit is not None and not submitted:
-        what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
-        loc = target(ctx, browser, _field_spec(browser_forms.as_locator(args.submit)
-                                               if isinstance(args.submit, str) else args.submit), what)
-        with guard(ctx, browser, what, timeout_ms=timeout):
-            loc.click(timeout=timeout)
-        submitted = True
-    return {"filled": [label for label, _, _ in entries], "submitted": submitted}
-
-
-def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]], submit: Any,
-                timeout: float) -> dict[str, Any]:
-    with guard(ctx, browser, "browser.fill_form", timeout_ms=timeout):
-        try:
-            return browser.page.evaluate(browser_forms.FILL_SCRIPT, [payload, submit, SECRET_MARK])
-        except Exception as exc:
-            if "Execution context was destroyed" in str(exc) and submit is not None:
-                return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True,
-                        "navigating": True}
-            raise
-
-
-def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: str) -> None:
-    timeout = browser.timeout_ms(ctx)
-    with guard(ctx, browser, what, timeout_ms=timeout):
-        kind = loc.evaluate("el => el.tagName === 'SELECT' ? 'select' : "
-                            "(el.type === 'checkbox' || el.type === 'radio') ? 'check' : 'text'", timeout=timeout)
-        if kind == "select":
-            _select(loc, values=[text], labels=None, timeout=timeout)
-        elif kind == "check":
-            loc.set_checked(text.strip().lower() not in ("", "false", "no", "off", "0", "none", "null"),
-                            timeout=timeout)
-    if kind == "text":
-        _fill(ctx, browser, loc, text, what=what)
-
-
 def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float) -> list[str]:
     if labels:
         return loc.select_option(label=labels, timeout=timeout)
@@ -257,6 +160,51 @@ def check(ctx: Any, args: CheckArgs) -> bool:
     with guard(ctx, browser, what, timeout_ms=timeout):
         loc.set_checked(args.checked, timeout=timeout)
     return args.checked
+
+
+class UncheckArgs(Located):
+    pass
+
+
+@action("browser.uncheck", args=UncheckArgs, scalar="locator")
+def uncheck(ctx: Any, args: UncheckArgs) -> bool:
+    """Untick a check box: `browser.uncheck: {label: Send newsletter}`."""
+    return check(ctx, CheckArgs(locator=args.locator, checked=False))
+
+
+@action("browser.hover", args=UncheckArgs, scalar="locator")
+def hover(ctx: Any, args: UncheckArgs) -> None:
+    """Move the mouse over an element (menus that open on hover): `browser.hover: {role: menuitem, name: Reports}`."""
+    browser = open_browser(ctx)
+    what = f"browser.hover {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    with guard(ctx, browser, what, timeout_ms=browser.timeout_ms(ctx)):
+        loc.hover(timeout=browser.timeout_ms(ctx))
+
+
+class NavigateArgs(Args):
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+
+
+@action("browser.reload", args=NavigateArgs)
+def reload(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
+    """Load the page again; returns {url, status, title} like browser.goto. `browser.reload: {}`"""
+    return _navigate(ctx, "browser.reload", lambda page, t: page.reload(wait_until=args.wait_until, timeout=t))
+
+
+@action("browser.back", args=NavigateArgs)
+def back(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
+    """Go back one page in the history; returns {url, status, title}. `browser.back: {}`"""
+    return _navigate(ctx, "browser.back", lambda page, t: page.go_back(wait_until=args.wait_until, timeout=t))
+
+
+def _navigate(ctx: Any, what: str, move: Any) -> dict[str, Any]:
+    browser = open_browser(ctx)
+    timeout = browser.timeout_ms(ctx, navigation=True)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        response = move(browser.page, timeout)
+        return {"url": browser.page.url, "status": response.status if response else None,
+                "title": browser.page.title()}
 
 
 class PressArgs(Args):
@@ -338,4 +286,4 @@ def wait_for(ctx: Any, args: WaitArgs) -> Any:
     return browser.page.url
 
 
-from connectors import browser_read  # noqa: E402,F401  - registers the reading actions
+from connectors import browser_fill_form, browser_read  # noqa: E402,F401  - register their actions

@@ -92,7 +92,7 @@ class TableArgs(Args):
     header: bool = True
     columns: list[str] | None = None
 
-    _v = field_validator("locator")(browser_locators.validate)
+    _v = field_validator("locator", mode="before")(lambda v: "table" if v == {} else browser_locators.validate(v))
 
 
 @action("browser.table", args=TableArgs, scalar="locator")
@@ -160,10 +160,17 @@ def download(ctx: Any, args: DownloadArgs) -> str:
     return ctx.session.relative(dest)
 
 
+def _no_path(value: Any) -> Any:
+    """`browser.screenshot: {}` means no path (an empty mapping arrives as the scalar)."""
+    return None if value == {} else value
+
+
 class ScreenshotArgs(Args):
     path: str | None = None
     locator: Any = None
     full_page: bool = True
+
+    _p = field_validator("path", mode="before")(_no_path)
 
     _v = field_validator("locator")(lambda v: None if v is None else browser_locators.validate(v))
 
@@ -192,6 +199,8 @@ class PdfArgs(Args):
     format: str = "A4"
     landscape: bool = False
     print_background: bool = True
+
+    _p = field_validator("path", mode="before")(_no_path)
 
 
 @action("browser.pdf", args=PdfArgs, scalar="path")

@@ -26,7 +26,7 @@ def check_project(project: LoadedProject) -> list[Problem]:
                                     "use an IANA name such as Europe/Paris or Asia/Seoul"))
     if project.spec.settings.browser:
         from connectors.browser_launch import LaunchSettings
-        from connectors.browser_session import option_problems
+        from connectors.browser_options import option_problems
 
         src = project.sources["robots.yaml"]
         for path, message, at_key in option_problems(LaunchSettings, project.spec.settings.browser):
@@ -90,7 +90,7 @@ def _check_robot(project: LoadedProject, name: str, robot: Robot) -> list[Proble
                 seen.add(step.id)
     check_value(("items",), robot.items, set())
     if robot.browser:
-        from connectors.browser_session import BrowserOptions, option_problems
+        from connectors.browser_options import BrowserOptions, option_problems
 
         check_value(("browser",), robot.browser, set())
         for path, message, at_key in option_problems(BrowserOptions, robot.browser):

@@ -110,7 +110,8 @@ def test_single_field_actions_fill_select_check_click(run_steps, erp):
       - browser.select: {locator: {role: combobox, name: Category}, label: Logistics}
       - browser.fill: {locator: {role: spinbutton, name: Amount}, value: 99.5}
       - browser.check: {label: Urgent}
-      - browser.check: {locator: {label: Urgent}, checked: false}
+      - browser.check: {locator: {label: Urgent}, checked: true}
+      - browser.uncheck: {label: Urgent}
       - browser.click: {role: button, name: Save invoice}
       - browser.wait_for: {text: was saved}
     """)
@@ -183,7 +184,12 @@ def test_text_attribute_table_and_count_read_the_list(run_steps, erp):
       - {id: href, browser.attribute: {locator: {role: link, name: Export CSV}, attribute: href}}
       - {id: count, browser.count: "#invoice-list tbody tr"}
       - {id: title, browser.evaluate: "document.title"}
+      - browser.hover: {role: link, name: Export CSV}
+      - browser.goto: /
+      - {id: back, browser.back: {}}
+      - {id: again, browser.reload: {}}
     """)
+    assert ctx.steps["back"]["url"].endswith("/invoices") and ctx.steps["again"]["status"] == 200
     rows = ctx.steps["rows"]
     assert len(rows) == len(erp.state.invoices) == ctx.steps["count"]
     newest = erp.state.invoices[-1]
@@ -211,9 +217,9 @@ def test_download_screenshot_and_pdf_go_into_the_artifacts(run_steps, erp):
     ctx = run_steps(LOGIN + """
       - browser.goto: /invoices
       - {id: csv, browser.download: {role: link, name: Export CSV}}
-      - {id: shot, browser.screenshot: {full_page: true}}
+      - {id: shot, browser.screenshot: {}}
       - {id: part, browser.screenshot: {locator: "#invoice-list", path: out/list.png}}
-      - {id: pdf, browser.pdf: {format: A4}}
+      - {id: pdf, browser.pdf: {}}
     """)
     root = ctx.session.root
     with open(root / ctx.steps["csv"], encoding="utf-8-sig") as fh:
