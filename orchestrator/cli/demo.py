@@ -30,6 +30,7 @@ def demo(
 
     if headed:
         os.environ["RETAKE_HEADED"] = "1"
+    os.environ.pop("RETAKE_BROKER_URL", None)  # the demo runs on the embedded default, whatever is configured
     logs.configure(os.environ.get("RETAKE_LOG_LEVEL") or "WARNING")
     loaded = load(project if project is not None else _demo_project())
     missing = [name for name in DEMO_ROBOTS if name not in loaded.spec.robots]
