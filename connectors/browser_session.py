@@ -82,7 +82,6 @@ class BrowserSession:
             self.chunk_open = True
         self.page = page or self.context.new_page()
         self._watch(self.page)
-        self.page.on("framenavigated", self._navigated)
         self.context.on("page", self._watch)
         return self
 
@@ -90,9 +89,10 @@ class BrowserSession:
         dialogs = self.options.dialogs
         page.on("dialog", lambda d: d.accept() if dialogs == "accept" else d.dismiss())
         page.on("crash", lambda _p: setattr(self, "crashed", True))
+        page.on("framenavigated", self._navigated)
 
     def _navigated(self, frame: Any) -> None:
-        if frame.parent_frame is None:
+        if self.page is not None and frame == self.page.main_frame:
             self.navigations += 1
 
     def wait_navigation(self, since: int, timeout_ms: float) -> None:

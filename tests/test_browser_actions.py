@@ -274,3 +274,16 @@ def test_locators_reach_into_iframes(run_steps):
       - {{id: count, browser.count: {{frame: ["#main"], role: button, name: Go}}}}
     """)
     assert ctx.steps["value"] == "42" and ctx.steps["count"] == 1
+
+
+def test_switch_page_follows_a_popup_and_comes_back(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - browser.goto: /invoices
+      - browser.evaluate: "window.open('/invoices/new', '_blank')"
+      - {id: popup, browser.switch_page: last}
+      - {id: label, browser.text: "label >> nth=0"}
+      - {id: back, browser.close_page: {}}
+    """)
+    assert ctx.steps["popup"]["url"].endswith("/invoices/new") and ctx.steps["popup"]["index"] == 1
+    assert ctx.steps["label"] == "Vendor"
+    assert ctx.steps["back"]["url"].endswith("/invoices")
