@@ -109,11 +109,20 @@ class PageView:
 
     def __init__(self, page: Any, *, number: int, dedupe: bool = True):
         self.raw = page
-        self.page = page.dedupe_chars() if dedupe else page
         self.number = number
+        self.dedupe = dedupe
+        self._page: Any = None
         self._lines: list[list[Phrase]] | None = None
         self._text: str | None = None
         self._tables: dict[str, list[list[list[str]]]] = {}
+
+    @property
+    def page(self) -> Any:
+        """The page to read: without doubled faux-bold characters when there are any and dedupe is on."""
+        if self._page is None:
+            drop = doubled_chars(self.raw.chars) if self.dedupe else set()
+            self._page = self.raw.filter(lambda obj: id(obj) not in drop) if drop else self.raw
+        return self._page
 
     @property
     def has_text(self) -> bool:
@@ -152,6 +161,34 @@ class PageView:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[int]:
+    """The ids of characters that repeat an earlier one (same text, font and size, within `tolerance`
+    points): faux bold. A grid lookup in one pass, where pdfplumber's dedupe_chars() sorts and groups
+    every character; the characters kept are the same (the first of each cluster)."""
+    size = 2 * tolerance  # a twin within `tolerance` is in this cell or the next one on its side
+    cells: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    drop: set[int] = set()
+    for char in chars:
+        text, x, y = char["text"], char["x0"], char["top"]
+        gx, gy = int(x // size), int(y // size)
+        sx = gx - 1 if x - gx * size < tolerance else gx + 1
+        sy = gy - 1 if y - gy * size < tolerance else gy + 1
+        twin = False
+        for key in ((text, gx, gy), (text, sx, gy), (text, gx, sy), (text, sx, sy)):
+            for other in cells.get(key, ()):
+                if (abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
+                        and other["fontname"] == char["fontname"] and other["size"] == char["size"]):
+                    twin = True
+                    break
+            if twin:
+                break
+        if twin:
+            drop.add(id(char))
+        else:
+            cells.setdefault((text, gx, gy), []).append(char)
+    return drop
 
 
 def _lines(words: list[dict[str, Any]]) -> list[list[Phrase]]:
