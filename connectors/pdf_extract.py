@@ -73,14 +73,14 @@ def _filtered(text: str, spec: FieldSpec) -> Iterator[str]:
 
 @lru_cache(maxsize=512)
 def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.M)
+    return re.compile(pattern, re.MULTILINE)
 
 
 @lru_cache(maxsize=512)
 def _label(label: str) -> re.Pattern[str]:
     letters = "".join(label.split()).rstrip(":：")
     body = r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
-    return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.I | re.S)
+    return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:

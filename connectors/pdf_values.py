@@ -27,9 +27,7 @@ def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
     the last of two different marks, a mark used twice groups, a single mark followed by exactly
     three digits groups (1,234 and 1.234 are both 1234).
     """
-    if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a number")
-    if isinstance(text, (int, float)):
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
         return text
     raw = " ".join(str(text).split())
     found = _NUMBER.search(raw)
@@ -132,9 +130,7 @@ def select_pages(spec: Any, count: int) -> list[int]:
 
 
 def _page_numbers(part: Any, count: int) -> list[int]:
-    if isinstance(part, bool):
-        raise ValueError(f"page {part!r}: give page numbers from 1, a range like 2-4, or last")
-    if isinstance(part, int):
+    if isinstance(part, int) and not isinstance(part, bool):
         return [count + 1 + part if part < 0 else part]
     text = str(part).strip().lower()
     if text == "last":

@@ -181,12 +181,9 @@ def plain(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         return text if text else None
-    if isinstance(value, dt.datetime) or type(value).__name__ == "Timestamp":
-        try:
-            if value != value:  # NaT
-                return None
-        except TypeError:
-            pass
+    if type(value).__name__ == "NaTType":
+        return None
+    if isinstance(value, dt.datetime):
         if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
             return value.date().isoformat()
         return value.isoformat()
