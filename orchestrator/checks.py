@@ -122,6 +122,35 @@ def _check_step(step: Step, base: tuple[Any, ...], registry: dict[str, actions.A
             report(base + (step.action, key), f"{step.action} has no argument {key!r}"
                    f"{actions.suggest(str(key), names)}; it takes: {', '.join(names)}", key=True)
     _missing(spec, step.args, base + (step.action,), report)
+    _nested(spec, step.args, base + (step.action,), report)
+
+
+def _nested(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:
+    """Unknown or missing keys deeper in the arguments (pdf.extract's fields...): structure only, so
+    that values still to come from expressions raise nothing here."""
+    from pydantic import ValidationError
+
+    assert spec.args is not None
+    try:
+        spec.args.model_validate(args)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            if len(loc) < 2 or error["type"] not in ("extra_forbidden", "missing", "literal_error"):
+                continue
+            if error["type"] == "literal_error" and expressions.is_template(error.get("input")):
+                continue
+            if error["type"] == "extra_forbidden":
+                from orchestrator.loader import _fields_at
+
+                known = _fields_at(spec.args, loc[:-1])
+                report(path + loc, f"{spec.name}: unknown key {loc[-1]!r} in {'.'.join(map(str, loc[:-1]))}"
+                       f"{actions.suggest(str(loc[-1]), known)}"
+                       + (f"; allowed here: {', '.join(sorted(known))}" if known else ""), key=True)
+            elif error["type"] == "missing":
+                report(path + loc[:-1], f"{spec.name}: {'.'.join(map(str, loc[:-1]))} needs {loc[-1]!r}")
+            else:
+                report(path + loc, f"{spec.name}: {'.'.join(map(str, loc))}: {error['msg']}")
 
 
 def _missing(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:

@@ -56,3 +56,37 @@ def test_an_inbox_with_bad_documents_runs_to_the_end_and_the_ledger_says_which_f
         assert item["output"] == {"invoice": {**truth["fields"], "lines": truth["lines"]}}
     korean = [n for n, t in truths.items() if t["language"] == "ko" and n not in failed]
     assert len(korean) == 4
+
+
+def test_validation_names_unknown_and_missing_keys_deep_in_the_arguments(make_project):
+    import pytest
+
+    from orchestrator.errors import ConfigError
+
+    root = make_project("""
+        robots:
+          reader:
+            items: "{{ files('inbox', '*.pdf') }}"
+            steps:
+              - pdf.extract:
+                  file: "{{ item }}"
+                  fields:
+                    total: {anchor: Total, typ: number}
+                    date: {anchor: "{{ item }}", type: datum}
+                  tables:
+                    lines: {types: {qty: number}}
+              - table.validate:
+                  row: "{{ item }}"
+                  columns: {amount: {type: number, minimum: 0}}
+    """)
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    problems = [(p.line, p.message) for p in caught.value.problems]
+    assert (15, ("pdf.extract: unknown key 'typ' in fields.total (did you mean 'type'?); allowed here: anchor, "
+                "decimal, default, direction, formats, lines, page, regex, region, required, type")) in problems
+    assert any(line == 16 and "fields.date.type: Input should be 'text', 'number' or 'date'" in m
+               for line, m in problems)
+    assert (18, "pdf.extract: tables.lines needs 'columns'") in problems
+    assert any(line == 21 and "unknown key 'minimum' in columns.amount (did you mean 'min'?)" in m
+               for line, m in problems)
+    assert len(problems) == 4
