@@ -113,6 +113,12 @@ class ExtractArgs(DocumentArgs):
         return self
 
 
+def _labels(spec: FieldSpec) -> list[str]:
+    if spec.anchor is None:
+        return []
+    return [spec.anchor] if isinstance(spec.anchor, str) else list(spec.anchor)
+
+
 def _pages(args: DocumentArgs, pdf: Any, name: str) -> list[int]:
     from connectors.pdf_values import select_pages
 
@@ -199,9 +205,12 @@ def pdf_extract(ctx, args: ExtractArgs) -> dict[str, Any]:
         result: dict[str, Any] = {}
         problems: dict[str, str] = {}
         try:
+            labels = {f: _labels(s) for f, s in args.fields.items()}
             for field, spec in args.fields.items():
+                stops = tuple(sorted({label for other, ls in labels.items() if other != field for label in ls}
+                                     - set(labels[field])))
                 try:
-                    value = find_field(views, spec)
+                    value = find_field(views, spec, stops=stops)
                 except FieldValueError as exc:
                     problems[field], value = str(exc), None
                 result[field] = spec.default if value is None else value

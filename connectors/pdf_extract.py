@@ -24,10 +24,13 @@ class FieldValueError(ValueError):
     """A field was found but its text does not read as its type."""
 
 
-def find_field(views: list[PageView], spec: FieldSpec) -> Any:
-    """The field's typed value, or None when it is nowhere; FieldValueError when found but unreadable."""
+def find_field(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...] = ()) -> Any:
+    """The field's typed value, or None when it is nowhere; FieldValueError when found but unreadable.
+
+    `stops` are the other fields' labels: a value to the right of a label ends where one of them
+    begins ("Invoice no: 12 Date: 2026-03-14" gives 12)."""
     first_error: ValueError | None = None
-    for text in candidates(views, spec):
+    for text in candidates(views, spec, stops=stops):
         try:
             value = convert(text, spec.type, decimal=spec.decimal, formats=spec.formats)
         except ValueError as exc:
@@ -40,8 +43,8 @@ def find_field(views: list[PageView], spec: FieldSpec) -> Any:
     return None
 
 
-def candidates(views: list[PageView], spec: FieldSpec) -> Iterator[str]:
-    """Texts where the field could be, in reading order."""
+def candidates(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...] = ()) -> Iterator[str]:
+    """Texts where the field could be, best first."""
     if spec.region is not None:
         pages = views if spec.page is None else [v for v in views if v.number == spec.page]
         for view in pages[:1]:
@@ -49,7 +52,7 @@ def candidates(views: list[PageView], spec: FieldSpec) -> Iterator[str]:
         return
     for view in views:
         if spec.anchor is not None:
-            for text in _anchored(view, spec):
+            for text in _anchored(view, spec, stops):
                 yield from _filtered(text, spec)
         elif spec.regex is not None:
             yield from _filtered(view.text, spec)
@@ -83,7 +86,24 @@ def _label(label: str) -> re.Pattern[str]:
     return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
 
-def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:
+_LEADER = re.compile(r"^[.·…_]{2,}\s*")
+
+
+@lru_cache(maxsize=512)
+def _stop(label: str) -> re.Pattern[str]:
+    letters = "".join(label.split()).rstrip(":：")
+    body = r"\s*".join(re.escape(c) for c in letters)
+    return re.compile(rf"(?:^|\s){body}\s*[:：]", re.IGNORECASE)
+
+
+def _cut(text: str, stops: tuple[str, ...]) -> str:
+    """`text` without dot leaders in front and up to the first other label that follows."""
+    text = _LEADER.sub("", text)
+    ends = [m.start() for m in (_stop(label).search(text) for label in stops) if m]
+    return (text[: min(ends)] if ends else text).strip()
+
+
+def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...] = ()) -> Iterator[str]:
     labels = [spec.anchor] if isinstance(spec.anchor, str) else list(spec.anchor or [])
     hits = []
     for label in labels:
@@ -94,10 +114,15 @@ def _anchored(view: PageView, spec: FieldSpec) -> Iterator[str]:
     for _, line_no, phrase_no, start, rest in hits:
         phrases = view.lines[line_no]
         if spec.direction in ("right", "auto"):
-            if rest:
-                yield rest
-            elif phrase_no + 1 < len(phrases):
-                yield phrases[phrase_no + 1].text
+            right = _cut(rest, stops)
+            following = iter(phrases[phrase_no + 1:])
+            while not right and not rest:  # the label stands alone: the next phrase (past dot leaders)
+                phrase = next(following, None)
+                if phrase is None:
+                    break
+                right = _cut(phrase.text, stops)
+            if right:
+                yield right
         if spec.direction in ("below", "auto"):
             below = _below(view, line_no, phrases[phrase_no], start, count=spec.lines)
             if below:

@@ -83,6 +83,10 @@ def parse_date(text: Any, *, formats: list[str] | tuple[str, ...] | None = None)
     if not raw:
         raise ValueError("an empty text is not a date")
     tries = list(formats or DEFAULT_DATE_FORMATS)
+    if not formats:
+        found = _year_first(raw)
+        if found:
+            return found
     words = raw.split(" ")
     spans = [raw] + [" ".join(words[i:j]) for size in range(min(len(words), 6), 0, -1)
                      for i in range(len(words) - size + 1) for j in (i + size,)]
@@ -95,6 +99,24 @@ def parse_date(text: Any, *, formats: list[str] | tuple[str, ...] | None = None)
                 continue
     shown = ", ".join(tries[:4]) + (", ..." if len(tries) > 4 else "")
     raise ValueError(f"{raw!r} is not a date in the formats tried ({shown}); give `formats:`")
+
+
+_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})\s*[-./년年]\s*(\d{1,2})\s*[-./월月]\s*(\d{1,2})(?!\d)\s*[.일日]?")
+_ISO_TIME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}")
+
+
+def _year_first(text: str) -> str | None:
+    """Dates that begin with the year are never ambiguous: 2026-03-14T10:00, 2026. 3. 14., 2026年3月14日."""
+    for pattern in (_ISO_TIME, _YEAR_FIRST):
+        match = pattern.search(text)
+        if not match:
+            continue
+        parts = match.groups() if pattern is _YEAR_FIRST else match.group(1).split("-")
+        try:
+            return dt.date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 def convert(text: Any, kind: str, *, decimal: str | None = None,
