@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from orchestrator.actions import action
 from orchestrator.errors import BusinessError, DocumentError
@@ -19,7 +19,7 @@ Kind = Literal["text", "number", "date"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class DocumentArgs(Strict):
@@ -41,11 +41,12 @@ class TablesArgs(DocumentArgs):
 
 
 class FieldSpec(Strict):
-    regex: str | None = None
-    anchor: str | list[str] | None = None
+    regex: str | None = Field(None, validation_alias=AliasChoices("regex", "pattern"))
+    anchor: str | list[str] | None = Field(None, validation_alias=AliasChoices("anchor", "label"))
     direction: Literal["auto", "right", "below"] = "auto"
     lines: int = Field(1, ge=1, le=50)
-    region: list[float] | None = Field(None, min_length=4, max_length=4)
+    region: list[float] | None = Field(None, min_length=4, max_length=4,
+                                       validation_alias=AliasChoices("region", "bbox"))
     page: int | None = Field(None, ge=1)
     type: Kind = "text"
     decimal: Literal[".", ","] | None = None
@@ -74,7 +75,7 @@ class TableSpec(Strict):
     types: dict[str, Kind] = Field(default_factory=dict)
     decimal: Literal[".", ","] | None = None
     formats: list[str] | None = None
-    settings: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = Field(None, validation_alias=AliasChoices("settings", "table_settings"))
     header: bool = True
     required: bool = False
 

@@ -99,6 +99,9 @@ def read_rows(path: Path, *, name: str, fmt: str | None = None, sheet: str | int
     except (ValueError, UnicodeDecodeError, LookupError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise BusinessError(f"{name}: cannot be read as {kind}: {str(exc).strip() or type(exc).__name__}",
                             file=name) from None
+    except ImportError as exc:  # .xls needs xlrd, .ods odfpy: say so instead of retrying
+        raise BusinessError(f"{name}: cannot be read as {kind}: {exc}; save it as .xlsx or .csv, or install "
+                            "the package named", file=name) from None
     except Exception as exc:
         if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "xlrd"):
             raise BusinessError(f"{name}: cannot be read as {kind}: {exc}", file=name) from None
