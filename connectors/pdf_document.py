@@ -120,6 +120,7 @@ class PageView:
     def page(self) -> Any:
         """The page to read: without doubled faux-bold characters when there are any and dedupe is on."""
         if self._page is None:
+            _control_chars_as_spaces(self.raw.chars)
             drop = doubled_chars(self.raw.chars) if self.dedupe else set()
             self._page = self.raw.filter(lambda obj: id(obj) not in drop) if drop else self.raw
         return self._page
@@ -161,6 +162,15 @@ class PageView:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def _control_chars_as_spaces(chars: list[dict[str, Any]]) -> None:
+    """Chromium's PDFs with some TrueType fonts (NanumGothic...) map the space glyph to U+0001: read
+    control characters as the spaces they print as, so words, labels and cells split where they should."""
+    for char in chars:
+        text = char["text"]
+        if len(text) == 1 and ord(text) < 32 and text not in "\t\n\r":
+            char["text"] = " "
 
 
 def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[int]:

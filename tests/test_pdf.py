@@ -196,3 +196,11 @@ def test_line_item_columns_by_index_without_a_header(ctx):
 def test_wrong_arguments_are_explained(ctx, raw, message):
     with pytest.raises(BusinessError, match=message):
         call(ctx, "pdf.extract", {"file": "ref/invoices/invoice-001.pdf", **raw})
+
+
+def test_chromium_printed_spaces_read_as_spaces(ctx):
+    text = call(ctx, "pdf.text", "ref/quotation-chromium.pdf")
+    assert "\x01" not in text and "Quote No. Q-99812" in text and "공급자: 주식회사 미래로" in text
+    rows = call(ctx, "pdf.tables", "ref/quotation-chromium.pdf")
+    assert rows[0] == {"No": "1", "Item": "노트북 거치대", "Quantity": "3", "Unit Price": "₩45,000",
+                       "Line Total": "₩135,000"}
