@@ -50,12 +50,16 @@ def candidates(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...]
         for view in pages[:1]:
             yield from _filtered(view.region_text(spec.region), spec)
         return
+    if spec.anchor is not None:
+        # Values right of a label on every page first, then values below a label: a "Total" column
+        # header with amounts under it does not hide "Total  1,234.00" further down or overleaf.
+        for direction in ("right", "below") if spec.direction == "auto" else (spec.direction,):
+            for view in views:
+                for text in _anchored(view, spec, stops, direction):
+                    yield from _filtered(text, spec)
+        return
     for view in views:
-        if spec.anchor is not None:
-            for text in _anchored(view, spec, stops):
-                yield from _filtered(text, spec)
-        elif spec.regex is not None:
-            yield from _filtered(view.text, spec)
+        yield from _filtered(view.text, spec)
 
 
 def _filtered(text: str, spec: FieldSpec) -> Iterator[str]:
@@ -103,7 +107,7 @@ def _cut(text: str, stops: tuple[str, ...]) -> str:
     return (text[: min(ends)] if ends else text).strip()
 
 
-def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...] = ()) -> Iterator[str]:
+def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...], direction: str) -> Iterator[str]:
     labels = [spec.anchor] if isinstance(spec.anchor, str) else list(spec.anchor or [])
     hits = []
     for label in labels:
@@ -113,20 +117,26 @@ def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...] = ()) -> I
     hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))
     for _, line_no, phrase_no, start, rest in hits:
         phrases = view.lines[line_no]
-        if spec.direction in ("right", "auto"):
-            right = _cut(rest, stops)
-            following = iter(phrases[phrase_no + 1:])
-            while not right and not rest:  # the label stands alone: the next phrase (past dot leaders)
-                phrase = next(following, None)
-                if phrase is None:
-                    break
-                right = _cut(phrase.text, stops)
-            if right:
-                yield right
-        if spec.direction in ("below", "auto"):
+        if direction == "below":
             below = _below(view, line_no, phrases[phrase_no], start, count=spec.lines)
             if below:
                 yield below
+            continue
+        right = _cut(rest, stops)
+        following = iter(phrases[phrase_no + 1:])
+        while not right and not rest:  # the label stands alone: the next phrase (past dot leaders)
+            phrase = next(following, None)
+            if phrase is None:
+                break
+            if spec.direction == "auto" and _is_label(phrase.text, stops):
+                break  # a row of labels (a header): the values are below
+            right = _cut(phrase.text, stops)
+        if right:
+            yield right
+
+
+def _is_label(text: str, labels: tuple[str, ...]) -> bool:
+    return any(_label(label).match(text) for label in labels)
 
 
 def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
