@@ -21,6 +21,7 @@ from connectors.browser_options import robot_options
 from orchestrator.errors import ApplicationError, RetakeError
 
 SECRET_MARK = "data-retake-secret"
+ROTATE_EVERY = 10
 CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
                "Browser closed")
 
@@ -42,6 +43,7 @@ class BrowserSession:
         self.page: Any = None
         self.item_index: int | None = None
         self.chunk_open = False
+        self.items_in_chunk = 0
         self.crashed = False
         self.navigations = 0
         self.base_url = self._render(self.options.base_url)
@@ -131,18 +133,28 @@ class BrowserSession:
 
     # --- per item ------------------------------------------------------------------------------------
     def for_item(self, ctx: Any) -> BrowserSession:
-        """Called by every action: starts a new trace chunk when a new item begins."""
+        """Called by every action: a new item starts a new trace chunk. With traces kept on failure only,
+        chunks are renewed every ROTATE_EVERY items (renewing costs two round trips), so the trace of a
+        failed item may also show a few items before it."""
         if ctx.index != self.item_index:
             if self.trace_mode != "never":
-                if self.chunk_open:
-                    if self.trace_mode == "always" and self.item_index is not None:
-                        self._save_trace(self._item_path(self.item_index, "trace.zip"))
-                    else:
-                        self.context.tracing.stop_chunk()
-                self.context.tracing.start_chunk(title=f"item {ctx.key}")
-                self.chunk_open = True
+                if not self.chunk_open:
+                    self._start_chunk(ctx)
+                elif self.trace_mode == "always" and self.item_index is not None:
+                    self._save_trace(self._item_path(self.item_index, "trace.zip"))
+                    self._start_chunk(ctx)
+                elif self.items_in_chunk >= ROTATE_EVERY:
+                    self.context.tracing.stop_chunk()
+                    self._start_chunk(ctx)
+                else:
+                    self.items_in_chunk += 1
             self.item_index = ctx.index
         return self
+
+    def _start_chunk(self, ctx: Any) -> None:
+        self.context.tracing.start_chunk(title=f"item {ctx.key}" if self.trace_mode == "always" else None)
+        self.chunk_open = True
+        self.items_in_chunk = 1
 
     def _item_path(self, index: int, name: str) -> Path:
         folder = self.session.run_dir / "artifacts" / f"item-{index:05d}"
