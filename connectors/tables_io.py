@@ -14,6 +14,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -202,9 +203,27 @@ def plain(value: Any) -> Any:
     return value
 
 
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(str(path.resolve()), threading.Lock())
+
+
 def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None, columns: list[str] | None = None,
                sheet: str = "Sheet1", encoding: str = "utf-8", delimiter: str = ",", append: bool = False) -> int:
-    """Write rows (mappings, or lists with `columns`) to CSV, Excel or JSON; returns the rows written."""
+    """Write rows (mappings, or lists with `columns`) to CSV, Excel or JSON; returns the rows written.
+
+    Writers of one file in this process take turns, so items appending to a shared sheet lose no row."""
+    with _lock(path):
+        return _write_rows(path, rows, name=name, fmt=fmt, columns=columns, sheet=sheet, encoding=encoding,
+                           delimiter=delimiter, append=append)
+
+
+def _write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None, columns: list[str] | None,
+                sheet: str, encoding: str, delimiter: str, append: bool) -> int:
     import pandas as pd
 
     kind = table_format(path, fmt)
@@ -226,7 +245,7 @@ def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None
         elif kind in ("json", "jsonl"):
             frame = pd.concat([pd.DataFrame(_json_records(path, name, kind == "jsonl")), frame], ignore_index=True)
     _atomic(path, lambda tmp: _dump(pd, frame, tmp, kind, sheet=sheet, encoding=encoding, delimiter=delimiter,
-                                    keep_sheets_of=path if kind == "excel" and append else None))
+                                    keep_sheets_of=path if kind == "excel" and append and path.exists() else None))
     return len(frame)
 
 

@@ -188,3 +188,14 @@ def call_read(root, rel):
     from connectors.tables_io import read_rows
 
     return read_rows(root / rel, name=rel)
+
+
+def test_items_appending_to_one_sheet_from_several_threads_lose_no_row(ctx):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(n):
+        call(ctx, "table.write", {"path": "out/all.xlsx", "rows": [{"n": n}], "append": True})
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(add, range(12)))
+    assert sorted(r["n"] for r in call(ctx, "table.read", "out/all.xlsx")) == list(range(12))
