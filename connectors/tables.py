@@ -28,6 +28,7 @@ class ReadArgs(Strict):
     sheet: str | int | None = Field(None, description="Excel: a sheet name, or its number from 0 (default: first).")
     encoding: str | None = Field(None, description="CSV: default sniffed (UTF-8, CP949, ...).")
     delimiter: str | None = Field(None, description="CSV: default sniffed (, ; tab |).")
+    decimal: Literal[".", ","] = Field(".", description="CSV: the decimal mark; ',' reads 1.234,56 as 1234.56.")
     skip_rows: int = Field(0, ge=0, description="Lines to skip above the header.")
     as_text: bool | list[str] = Field(False, description="Keep all (or these) columns as text: ids, zip codes.")
     limit: int | None = Field(None, ge=0)
@@ -40,7 +41,7 @@ def table_read(ctx, args: ReadArgs) -> list[dict[str, Any]]:
 
     path = ctx.resolve(args.path)
     rows = read_rows(path, name=ctx.session.relative(path), fmt=args.format, sheet=args.sheet,
-                     encoding=args.encoding, delimiter=args.delimiter, skip_rows=args.skip_rows,
+                     encoding=args.encoding, delimiter=args.delimiter, decimal=args.decimal, skip_rows=args.skip_rows,
                      as_text=args.as_text)
     return rows if args.limit is None else rows[: args.limit]
 

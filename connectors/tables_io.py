@@ -69,7 +69,7 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_rows(path: Path, *, name: str, fmt: str | None = None, sheet: str | int | None = None,
-              encoding: str | None = None, delimiter: str | None = None, skip_rows: int = 0,
+              encoding: str | None = None, delimiter: str | None = None, decimal: str = ".", skip_rows: int = 0,
               as_text: bool | list[str] = False) -> list[dict[str, Any]]:
     """The rows of a CSV, Excel or JSON file; BusinessError naming the file when it cannot be read."""
     import pandas as pd
@@ -85,8 +85,9 @@ def read_rows(path: Path, *, name: str, fmt: str | None = None, sheet: str | int
             encoding = encoding or sniff_encoding(raw)
             text = raw.decode(encoding)
             sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text))
+            marks = {"decimal": ",", "thousands": "."} if decimal == "," else {}
             frame = pd.read_csv(path, sep=sep, encoding=encoding, skiprows=skip_rows, dtype=dtype,
-                                skip_blank_lines=True, dtype_backend="numpy_nullable")
+                                skip_blank_lines=True, dtype_backend="numpy_nullable", **marks)
         elif kind == "excel":
             frame = _read_excel(pd, path, name, sheet, skip_rows, dtype)
         elif kind in ("json", "jsonl"):

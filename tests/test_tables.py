@@ -33,6 +33,12 @@ def test_csv_delimiter_and_korean_encoding_are_sniffed_blank_rows_skipped_header
                     {"주문번호": 1002, "고객": "대한물산", "금액": None}]
 
 
+def test_a_european_csv_with_decimal_commas(ctx):
+    ctx.resolve("eu.csv").write_text("Artikel;Preis\nStuhl;1.234,56\nTisch;99,5\n", encoding="utf-8")
+    assert call(ctx, "table.read", {"path": "eu.csv", "decimal": ","}) == [
+        {"Artikel": "Stuhl", "Preis": 1234.56}, {"Artikel": "Tisch", "Preis": 99.5}]
+
+
 def test_csv_with_explicit_options_and_text_columns(ctx):
     ctx.resolve("zip.csv").write_text("zip|city\n01234|Seoul\n", encoding="utf-8")
     assert call(ctx, "table.read", {"path": "zip.csv", "delimiter": "|"}) == [{"zip": 1234, "city": "Seoul"}]
