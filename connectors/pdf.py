@@ -78,9 +78,17 @@ class TableSpec(Strict):
     settings: dict[str, Any] | None = Field(None, validation_alias=AliasChoices("settings", "table_settings"))
     header: bool = True
     required: bool = False
+    until: str | None = Field(None, description="A regex: the row that matches it and those after are not items.")
 
     @model_validator(mode="after")
     def _known_columns(self) -> TableSpec:
+        if self.until is not None:
+            import re
+
+            try:
+                re.compile(self.until)
+            except re.error as exc:
+                raise ValueError(f"until {self.until!r} is not a valid regular expression: {exc}") from None
         unknown = sorted(set(self.types) - set(self.columns))
         if unknown:
             raise ValueError(f"types name columns that are not in `columns:`: {', '.join(unknown)}")

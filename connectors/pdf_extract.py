@@ -182,14 +182,26 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s:：]+", "", str(text)).casefold()
 
 
+TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}
+
+
 def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]]:
-    """Rows of the first table whose header names all the columns, continued on later pages."""
+    """Rows of the first table whose header names all the columns, continued on later pages.
+
+    Without `settings`, ruled tables are looked for first, then tables laid out by text alone."""
+    rows = _table_rows(views, spec, spec.settings)
+    if not rows and spec.settings is None and spec.header:
+        rows = _table_rows(views, spec, TEXT_SETTINGS)
+    return rows
+
+
+def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any] | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     mapping: dict[str, int] | None = None
     width = 0
     header: list[str] = []
     for view in views:
-        for position, table in enumerate(view.tables(spec.settings)):
+        for position, table in enumerate(view.tables(settings)):
             if not table:
                 continue
             at, found = _find_header(table, spec)
@@ -206,6 +218,8 @@ def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]
             for raw in body:
                 if not any(cell for cell in raw) or [_norm(c) for c in raw] == [_norm(c) for c in header]:
                     continue
+                if spec.until and re.search(spec.until, " ".join(c for c in raw if c)):
+                    return rows  # the items end here (a "Subtotal" row, a footer)
                 row = {name: raw[index] if index < len(raw) else "" for name, index in mapping.items()}
                 if not any(row.values()):
                     continue

@@ -204,3 +204,17 @@ def test_chromium_printed_spaces_read_as_spaces(ctx):
     rows = call(ctx, "pdf.tables", "ref/quotation-chromium.pdf")
     assert rows[0] == {"No": "1", "Item": "노트북 거치대", "Quantity": "3", "Unit Price": "₩45,000",
                        "Line Total": "₩135,000"}
+
+
+def test_line_items_without_rules_are_found_by_their_text_layout(ctx):
+    spec = json.loads((FIXTURES / "price-list-borderless.json").read_text(encoding="utf-8"))
+    table = dict(spec["extract"]["tables"]["prices"])
+    del table["settings"]
+    got = call(ctx, "pdf.extract", {"file": "ref/price-list-borderless.pdf", "tables": {"prices": table}})
+    assert got == spec["expected"]
+
+
+def test_line_items_end_at_the_row_named_by_until(ctx):
+    got = call(ctx, "pdf.extract", {"file": "ref/price-list-borderless.pdf", "tables": {"prices": {
+        "columns": {"sku": "SKU", "price": "Price"}, "until": "^B-"}}})
+    assert got == {"prices": [{"sku": "A-100", "price": "1.20"}, {"sku": "A-200", "price": "8.75"}]}
