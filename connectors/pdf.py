@@ -15,7 +15,7 @@ from orchestrator.actions import action
 from orchestrator.errors import BusinessError, DocumentError
 
 Pages = int | str | list[int | str] | None
-Kind = Literal["text", "number", "date"]
+Kind = Literal["text", "string", "number", "integer", "date"]
 
 
 class Strict(BaseModel):
@@ -101,6 +101,14 @@ class ExtractArgs(DocumentArgs):
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
     tables: dict[str, TableSpec] = Field(default_factory=dict)
     required: list[str] = Field(default_factory=list, description="Names that must be found.")
+
+    @field_validator("fields", "tables", mode="before")
+    @classmethod
+    def _named_list(cls, value: Any) -> Any:
+        """A list of specs with a `name` each reads as the mapping: [{name: total, anchor: Total}]."""
+        if isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value):
+            return {v["name"]: {k: x for k, x in v.items() if k != "name"} for v in value}
+        return value
 
     @field_validator("fields", mode="before")
     @classmethod

@@ -121,11 +121,16 @@ def _year_first(text: str) -> str | None:
 
 def convert(text: Any, kind: str, *, decimal: str | None = None,
             formats: list[str] | None = None) -> Any:
-    """`text` as `kind` (text, number, date); None and blank stay None."""
+    """`text` as `kind` (text or string, number, integer, date); None and blank stay None."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
     if kind == "number":
         return parse_number(text, decimal=decimal)
+    if kind == "integer":
+        number = parse_number(text, decimal=decimal)
+        if float(number) != int(number):
+            raise ValueError(f"{text!r} is not a whole number")
+        return int(number)
     if kind == "date":
         return parse_date(text, formats=formats)
     lines = (" ".join(line.split()) for line in str(text).splitlines())

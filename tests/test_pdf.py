@@ -218,3 +218,12 @@ def test_line_items_end_at_the_row_named_by_until(ctx):
     got = call(ctx, "pdf.extract", {"file": "ref/price-list-borderless.pdf", "tables": {"prices": {
         "columns": {"sku": "SKU", "price": "Price"}, "until": "^B-"}}})
     assert got == {"prices": [{"sku": "A-100", "price": "1.20"}, {"sku": "A-200", "price": "8.75"}]}
+
+
+def test_fields_as_a_named_list_and_integer_type(ctx):
+    fields = [{"name": "no", "label": ["Invoice no", "송장 번호"]}, {"name": "total", "anchor": "합계", "type": "integer"}]
+    got = call(ctx, "pdf.extract", {"file": "ref/invoices/invoice-002.pdf", "fields": fields})
+    assert got == {"no": "KR-2026-0002", "total": 10507900}
+    fields[1]["anchor"] = "Total"
+    with pytest.raises(DocumentError, match="total: 'USD 16,305.86' is not a whole number"):
+        call(ctx, "pdf.extract", {"file": "ref/invoices/invoice-001.pdf", "fields": fields})

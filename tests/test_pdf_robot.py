@@ -84,7 +84,7 @@ def test_validation_names_unknown_and_missing_keys_deep_in_the_arguments(make_pr
     problems = [(p.line, p.message) for p in caught.value.problems]
     assert (15, ("pdf.extract: unknown key 'typ' in fields.total (did you mean 'type'?); allowed here: anchor, "
                 "decimal, default, direction, formats, lines, page, regex, region, required, type")) in problems
-    assert any(line == 16 and "fields.date.type: Input should be 'text', 'number' or 'date'" in m
+    assert any(line == 16 and "fields.date.type: Input should be 'text', 'string', 'number', 'integer' or 'date'" in m
                for line, m in problems)
     assert (18, "pdf.extract: tables.lines needs 'columns'") in problems
     assert any(line == 21 and "unknown key 'minimum' in columns.amount (did you mean 'min'?)" in m
