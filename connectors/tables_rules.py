@@ -14,7 +14,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from connectors.pdf_values import parse_date, parse_number
 
-RuleType = Literal["text", "number", "integer", "date", "boolean", "email"]
+RuleType = Literal["text", "string", "number", "integer", "date", "boolean", "email"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TRUE = {"true", "yes", "y", "1", "on", "예", "o"}
 _FALSE = {"false", "no", "n", "0", "off", "아니오", "x"}
@@ -117,7 +117,7 @@ def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
             if not _EMAIL.match(text):
                 raise ValueError("not an e-mail address")
             return text
-        if kind == "text":
+        if kind in ("text", "string"):
             return str(value).strip() if not isinstance(value, str) else value.strip()
     except ValueError:
         raise ValueError(f"{column} {value!r} is not {_article(kind)}") from None
