@@ -205,3 +205,15 @@ def test_items_appending_to_one_sheet_from_several_threads_lose_no_row(ctx):
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(add, range(12)))
     assert sorted(r["n"] for r in call(ctx, "table.read", "out/all.xlsx")) == list(range(12))
+
+
+def test_validation_accepts_the_in_argument_of_table_filter(make_project):
+    root = make_project("""
+        robots:
+          r:
+            steps:
+              - id: rows
+                table.read: data.csv
+              - table.filter: {rows: "{{ steps.rows }}", in: {id: [1, 2]}, not_in: {id: [3]}}
+    """)
+    assert "r" in load_project(root).spec.robots
