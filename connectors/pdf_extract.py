@@ -45,9 +45,10 @@ def find_field(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...]
 
 def candidates(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...] = ()) -> Iterator[str]:
     """Texts where the field could be, best first."""
+    if spec.page is not None:
+        views = [v for v in views if v.number == spec.page]
     if spec.region is not None:
-        pages = views if spec.page is None else [v for v in views if v.number == spec.page]
-        for view in pages[:1]:
+        for view in views[:1]:
             yield from _filtered(view.region_text(spec.region), spec)
         return
     if spec.anchor is not None:

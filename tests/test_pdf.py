@@ -227,3 +227,10 @@ def test_fields_as_a_named_list_and_integer_type(ctx):
     fields[1]["anchor"] = "Total"
     with pytest.raises(DocumentError, match="total: 'USD 16,305.86' is not a whole number"):
         call(ctx, "pdf.extract", {"file": "ref/invoices/invoice-001.pdf", "fields": fields})
+
+
+def test_a_field_can_be_looked_for_on_one_page(ctx):
+    fields = {"first": {"regex": r"Page (\d) of 3", "page": 1}, "last": {"regex": r"Page (\d) of 3", "page": 3},
+              "nowhere": {"anchor": "Account", "page": 2}}
+    got = call(ctx, "pdf.extract", {"file": "ref/statement-multipage.pdf", "fields": fields})
+    assert got == {"first": "1", "last": "3", "nowhere": None}
