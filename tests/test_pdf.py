@@ -234,3 +234,18 @@ def test_a_field_can_be_looked_for_on_one_page(ctx):
               "nowhere": {"anchor": "Account", "page": 2}}
     got = call(ctx, "pdf.extract", {"file": "ref/statement-multipage.pdf", "fields": fields})
     assert got == {"first": "1", "last": "3", "nowhere": None}
+
+
+@pytest.mark.parametrize("damage", ["page content", "no objects"])
+def test_damage_found_while_reading_a_page_is_a_corrupt_document(ctx, damage):
+    raw = (FIXTURES / "invoices/invoice-001.pdf").read_bytes()
+    if damage == "page content":
+        start = raw.index(b"stream") + 7
+        raw = raw[:start] + bytes(b ^ 0x5A for b in raw[start:start + 200]) + raw[start + 200:]
+    else:
+        raw = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    ctx.resolve("fresh/damaged.pdf").write_bytes(raw)
+    for action in ("pdf.text", "pdf.tables"):
+        with pytest.raises(DocumentError, match="fresh/damaged.pdf: corrupt or not a PDF") as caught:
+            call(ctx, action, "fresh/damaged.pdf")
+        assert caught.value.reason == "corrupt"
