@@ -80,6 +80,9 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         with guard(ctx, browser, what, timeout_ms=timeout):
             loc.click(timeout=timeout)
         submitted = True
+    if submitted and browser.state_file is not None:
+        with guard(ctx, browser, "browser.fill_form (saving the storage state)", timeout_ms=timeout):
+            browser._save_state()  # a login form was likely sent: keep its cookies for the next run
     return {"filled": [label for label, _, _ in entries], "submitted": submitted}
 
 

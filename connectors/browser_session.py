@@ -1,8 +1,9 @@
 """A run's browser: one context and page per run and thread, with evidence, traces and secret hygiene.
 
 The context is a run-scoped resource (`ctx.session.resource("browser", ...)`): a login persists across a
-run's items. Traces are recorded in one chunk per item and kept as the settings ask (on failure by
-default). Values of the robot's secrets typed into a page are hidden on screen (rendered as dots,
+run's items. Traces are recorded in chunks (one per item, or one per ten items when only failures keep
+theirs) and kept as the settings ask (on failure by default). A run closed by another worker thread
+is closed by its own thread when that thread next opens a browser (Playwright is bound to its thread). Values of the robot's secrets typed into a page are hidden on screen (rendered as dots,
 masked in screenshots) and scrubbed from trace files.
 """
 
@@ -14,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
 
 from connectors import browser_launch, browser_secrets
 from connectors.browser_options import robot_options
@@ -119,8 +119,7 @@ class BrowserSession:
             if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
                 self._save_trace(self._item_path(self.item_index, "trace.zip"))
             if self.state_file is not None and not self.crashed:
-                self.state_file.parent.mkdir(parents=True, exist_ok=True)
-                self.context.storage_state(path=str(self.state_file))
+                self._save_state()
             browser = self.context.browser
             self.context.close()
             if self.spare_key is not None and browser is not None and browser.is_connected():
@@ -137,6 +136,8 @@ class BrowserSession:
         chunks are renewed every ROTATE_EVERY items (renewing costs two round trips), so the trace of a
         failed item may also show a few items before it."""
         if ctx.index != self.item_index:
+            if self.state_file is not None and self.item_index is not None:
+                self._save_state()  # also here: a run closed from another thread saves it only later
             if self.trace_mode != "never":
                 if not self.chunk_open:
                     self._start_chunk(ctx)
@@ -150,6 +151,10 @@ class BrowserSession:
                     self.items_in_chunk += 1
             self.item_index = ctx.index
         return self
+
+    def _save_state(self) -> None:
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self.context.storage_state(path=str(self.state_file))
 
     def _start_chunk(self, ctx: Any) -> None:
         self.context.tracing.start_chunk(title=f"item {ctx.key}" if self.trace_mode == "always" else None)

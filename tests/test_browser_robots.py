@@ -147,11 +147,11 @@ def _browser_pids_of_worker_threads() -> list[int]:
 
 
 def test_a_crashed_browser_is_restarted_and_the_item_retried(embedded, make_project, erp, secrets_env):
-    loaded = _project(make_project, erp)
+    loaded = _project(make_project, erp, extra="      - sleep: 400ms\n")  # slow items: time to crash
     killed: list[int] = []
 
     def crash_after_first_item(run: dict) -> None:
-        if run["items_succeeded"] == 1 and not killed:
+        if run["items_succeeded"] >= 1 and not killed:
             for pid in _browser_pids_of_worker_threads():
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
