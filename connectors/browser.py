@@ -61,7 +61,8 @@ class ClickArgs(Located):
 
 @action("browser.click", args=ClickArgs, scalar="locator")
 def click(ctx: Any, args: ClickArgs) -> str:
-    """Click an element (waits until it is visible, enabled and still); returns the page URL after.
+    """Click an element (waits until it is visible, enabled and still; when the click submits a form or
+    follows a link, also until the next page has loaded); returns the page URL after.
 
     `browser.click: {role: button, name: Save}`"""
     browser = open_browser(ctx)
@@ -69,8 +70,8 @@ def click(ctx: Any, args: ClickArgs) -> str:
     loc = target(ctx, browser, args.locator, what)
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        loc.click(button=args.button, click_count=args.count, force=args.force, modifiers=args.modifiers or None,
-                  timeout=timeout)
+        browser.click_and_settle(loc, timeout=timeout, button=args.button, click_count=args.count,
+                                 force=args.force, modifiers=args.modifiers or None)
         return browser.page.url
 
 

@@ -59,6 +59,13 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         if payload:
             navigations = browser.navigations
             result = _run_script(ctx, browser, payload, submit, timeout)
+            unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
+            if unresolved and len(unresolved) == len(payload):
+                # Nothing found: the page may still be on its way (after a submit). Wait for the first
+                # field as Playwright does, then set them all again on the page that is there now.
+                label, spec, _ = entries[unresolved[0]]
+                target(ctx, browser, _field_spec(spec), f"browser.fill_form field {label}")
+                result = _run_script(ctx, browser, payload, submit, timeout)
             errors = [r for r in result["results"] if r["status"] == "error"]
             if errors:
                 raise BusinessError("browser.fill_form: " + "; ".join(
@@ -78,7 +85,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         loc = target(ctx, browser, _field_spec(browser_forms.as_locator(args.submit)
                                                if isinstance(args.submit, str) else args.submit), what)
         with guard(ctx, browser, what, timeout_ms=timeout):
-            loc.click(timeout=timeout)
+            browser.click_and_settle(loc, timeout=timeout)
         submitted = True
     if submitted and browser.state_file is not None:
         with guard(ctx, browser, "browser.fill_form (saving the storage state)", timeout_ms=timeout):

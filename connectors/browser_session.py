@@ -26,6 +26,25 @@ CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed
                "Browser closed")
 
 
+WATCH_LEAVING = r"""
+el => {
+  window.__retakeLeaving = false;
+  if (window.__retakeWatch) return;
+  window.__retakeWatch = true;
+  const leaves = e => {
+    if (e.defaultPrevented) return false;
+    if (e.type === 'submit') return !e.target.target || e.target.target === '_self';
+    const a = e.target.closest ? e.target.closest('a[href]') : null;
+    if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download')) return false;
+    const href = a.getAttribute('href');
+    return !href.startsWith('#') && !href.toLowerCase().startsWith('javascript:');
+  };
+  const mark = e => { if (leaves(e)) window.__retakeLeaving = true; };
+  window.addEventListener('submit', mark);
+  window.addEventListener('click', mark);
+}
+"""
+
 _deferred: dict[int, list[BrowserSession]] = {}
 _deferred_lock = threading.Lock()
 
@@ -104,6 +123,19 @@ class BrowserSession:
             self.page.wait_for_timeout(5)
         if self.navigations != since:
             self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+
+    def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
+        """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
+        that the next step (a form script, a text read) does not see the page being left."""
+        since = self.navigations
+        loc.evaluate(WATCH_LEAVING, timeout=timeout)
+        loc.click(timeout=timeout, **options)
+        try:
+            leaving = self.page.evaluate("() => window.__retakeLeaving === true")
+        except Exception:  # noqa: BLE001 - the page went away while we asked: it is leaving
+            leaving = True
+        if leaving or self.navigations != since:
+            self.wait_navigation(since, self.options.navigation_timeout * 1000)
 
     def __exit__(self, *exc: object) -> None:
         if threading.get_ident() != self.owner:
