@@ -132,13 +132,16 @@ def _run(loaded: Any, robot: str, inputs: dict[str, Any]) -> dict[str, Any]:
 def _run_table(runs: list[dict[str, Any]], elapsed: float) -> None:
     from rich.table import Table
 
-    table = Table(title=f"Demo runs ({elapsed:.1f}s)")
-    for column in ("robot", "run", "status", "items", "ok", "failed", "duration"):
-        table.add_column(column, justify="left" if column in ("robot", "run", "status") else "right")
+    from rich import box
+
+    table = Table(title=f"Demo runs ({elapsed:.1f}s)", box=box.SIMPLE)
+    for column in ("robot", "run", "status", "ok", "failed", "time"):
+        table.add_column(column, justify="left" if column in ("robot", "run", "status") else "right",
+                         no_wrap=True)
     for run in runs:
         colour = {"succeeded": "green", "partial": "yellow"}.get(run["status"], "red")
-        table.add_row(run["robot"], run["id"], f"[{colour}]{run['status']}[/]", str(run["items_total"]),
-                      str(run["items_succeeded"]), str(run["items_failed"]), f"{run['duration_s'] or 0:.1f}s")
+        table.add_row(run["robot"], run["id"], f"[{colour}]{run['status']}[/]", str(run["items_succeeded"]),
+                      str(run["items_failed"]), f"{run['duration_s'] or 0:.1f}s")
     console().print(table)
     for run in runs:
         if run["error"]:
@@ -153,9 +156,12 @@ def _savings(loaded: Any) -> None:
 
     figures = savings(projects.ledger_for(loaded).engine, loaded.spec.economics)
     rows = [r for r in figures["robots"] if r["robot"] in DEMO_ROBOTS]
-    table = Table(title=f"Savings of the demo robots, all their runs so far ({figures['currency']})")
+    from rich import box
+
+    table = Table(title=f"Savings of the demo robots, all their runs so far ({figures['currency']})",
+                  box=box.SIMPLE)
     for column in ("robot", "runs", "ok items", "failed", "robot h", "manual h saved", "value saved", "net value"):
-        table.add_column(column, justify="left" if column == "robot" else "right")
+        table.add_column(column, justify="left" if column == "robot" else "right", no_wrap=column == "robot")
     for row in rows:
         table.add_row(row["robot"], str(row["runs"]), str(row["items_succeeded"]), str(row["items_failed"]),
                       f"{row['robot_hours']:.3f}", f"{row['manual_hours_saved']:.2f}",
