@@ -246,7 +246,9 @@ def main() -> None:
                    *plain_run(page, site, folder / "challenge.xlsx", all_in_page=True))
         browser.close()
 
-    print(f"RPA-Challenge-style form fill: 10 rounds x 7 fields, median of {options.repeat} runs (warm browser)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"RPA-Challenge-style form fill: 10 rounds x 7 fields, median of {options.repeat} runs (warm browser; "
+          f"{os.cpu_count()} CPUs, load average {load})")
     print(f"{'job':<42} {'wall ms':>9} {'page ms':>9}  correct")
     for name in figures:
         print(f"{name:<42} {statistics.median(figures[name]):>9.1f} {statistics.median(page_ms[name]):>9.1f}  "
