@@ -148,7 +148,7 @@ def thread_browser(settings: LaunchSettings) -> Any:
         raise _crashed("the browser handed to this thread is closed")
     _reap_dead_threads()
     if warm is not None:
-        _close(warm)
+        _close(warm)  # launch settings changed (a connected browser), or it crashed (nothing to close)
     from playwright.sync_api import sync_playwright
 
     if warm is not None and _driver_alive(warm):
@@ -170,29 +170,13 @@ def thread_browser(settings: LaunchSettings) -> Any:
     return browser
 
 
-def forget_browser(*, close: bool = True) -> None:
-    """Drop this thread's browser (after a crash) so the next use launches a fresh one."""
-    warm = _warm.get(threading.get_ident())
-    if warm is None:
-        return
-    if warm.owned and close:
-        try:
-            warm.browser.close()
-        except Exception:  # noqa: BLE001 - it is already broken
-            pass
-    if not warm.owned:
-        return
-    warm.browser = _Closed()
-
-
 def _crashed(message: str) -> Exception:
     from orchestrator.errors import ApplicationError
 
     return ApplicationError(message)
 
 
-class _Closed:
-    def is_connected(self) -> bool:
+def is_connected(self) -> bool:
         return False
 
 

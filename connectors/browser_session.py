@@ -84,12 +84,14 @@ class BrowserSession:
             kwargs["user_agent"] = opts.user_agent
         if self.state_file is not None and self.state_file.is_file():
             kwargs["storage_state"] = str(self.state_file)
-        self.spare_key = None if "storage_state" in kwargs else repr(sorted(kwargs.items()))
+        tracing = None if self.trace_mode == "never" else {"screenshots": opts.trace_screenshots,
+                                                            "snapshots": True, "sources": False}
+        self.tracing = tracing
+        self.spare_key = None if "storage_state" in kwargs else repr((sorted(kwargs.items()), tracing))
         spare = _take_spare(browser, self.spare_key)
         try:
             self.context, page = spare if spare else (browser.new_context(**kwargs), None)
         except Exception as exc:
-            browser_launch.forget_browser()
             raise ApplicationError(f"could not open a browser context: {exc}") from exc
         self.kwargs = kwargs
         self.context.set_default_timeout(opts.timeout * 1000)
@@ -98,8 +100,9 @@ class BrowserSession:
             blocked = set(opts.block)
             self.context.route("**/*", lambda route: route.abort() if route.request.resource_type in blocked
                                else route.fallback())
-        if self.trace_mode != "never":
-            self.context.tracing.start(screenshots=opts.trace_screenshots, snapshots=True, sources=False)
+        if tracing is not None:
+            if page is None:  # a spare context is already recording
+                self.context.tracing.start(**tracing)
             self.chunk_open = True
         self.page = page or self.context.new_page()
         self._watch(self.page)
@@ -157,6 +160,8 @@ class BrowserSession:
             if self.spare_key is not None and browser is not None and browser.is_connected():
                 # The next run in this thread starts at once: its context is made now, while idle.
                 spare = browser.new_context(**self.kwargs)
+                if self.tracing is not None:
+                    spare.tracing.start(**self.tracing)
                 _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
         except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
             pass
@@ -300,7 +305,6 @@ def open_browser(ctx: Any) -> BrowserSession:
     session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
     if session.crashed or session.context is None:
         ctx.session.drop_resource("browser")
-        browser_launch.forget_browser()
         session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
     return session.for_item(ctx)
 
@@ -325,8 +329,8 @@ def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | N
             raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
         if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
             browser.crashed = True
-            ctx.session.drop_resource("browser")
-            browser_launch.forget_browser()
+            ctx.session.drop_resource("browser")  # the next try opens a new context (and a new browser if
+            # the process is gone: thread_browser() sees it disconnected)
             raise ApplicationError(f"{what}: the browser crashed or was closed ({message}); a fresh browser "
                                    "is started when the step is retried") from None
         if "strict mode violation" in str(exc):
