@@ -191,7 +191,10 @@ def fields_list(fields: Any) -> list[tuple[str, Any, Any]]:
     else:
         raise BusinessError("browser.fill_form: fields is a mapping of field -> value, or a list of "
                             "{locator: ..., value: ...}")
-    for _, spec, _ in out:
+    for label, spec, _ in out:
         if not (isinstance(spec, dict) and "field" in spec):
-            browser_locators.validate(spec)
+            try:
+                browser_locators.validate(spec)
+            except browser_locators.LocatorError as exc:
+                raise BusinessError(f"browser.fill_form field {label}: {exc}") from None
     return out

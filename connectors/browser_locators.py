@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from orchestrator.errors import ApplicationError, BusinessError
+from orchestrator.errors import ApplicationError
 
 KINDS = ("role", "label", "placeholder", "test_id", "text", "css", "xpath", "alt", "title", "name", "selector")
 MODIFIERS = ("name", "exact", "has_text", "nth", "within", "frame", "checked", "level", "pressed", "selected",
@@ -23,32 +23,39 @@ MODIFIERS = ("name", "exact", "has_text", "nth", "within", "frame", "checked", "
 PREFIXES = ("label=", "placeholder=", "test_id=", "name=", "alt=", "title=")
 
 
+class LocatorError(ValueError):
+    """A locator of the wrong shape (a ValueError, so that argument models report it as invalid)."""
+
+
 def validate(spec: Any) -> Any:
     """Check a locator's shape early (a clear error naming what is wrong)."""
     if isinstance(spec, str):
         if not spec.strip():
-            raise BusinessError("a locator is empty: give a CSS selector, text=..., or {role: ..., name: ...}")
+            raise LocatorError("a locator is empty: give a CSS selector, text=..., or {role: ..., name: ...}")
         return spec
     if isinstance(spec, list):
         if not spec:
-            raise BusinessError("a list of fallback locators is empty")
+            raise LocatorError("a list of fallback locators is empty")
         for item in spec:
             if isinstance(item, list):
-                raise BusinessError("fallback locators are a flat list, not a list of lists")
+                raise LocatorError("fallback locators are a flat list, not a list of lists")
             validate(item)
         return spec
     if isinstance(spec, dict):
         kinds = [k for k in spec if k in KINDS and not (k == "name" and "role" in spec)]
         unknown = [k for k in spec if k not in KINDS and k not in MODIFIERS]
         if unknown:
-            raise BusinessError(f"locator {spec!r}: unknown key(s) {', '.join(map(str, unknown))}; use one of "
-                                f"{', '.join(KINDS)} with {', '.join(MODIFIERS)}")
+            from orchestrator.actions import suggest
+
+            hint = suggest(str(unknown[0]), [*KINDS, *MODIFIERS])
+            raise LocatorError(f"locator {spec!r}: unknown key {str(unknown[0])!r}{hint}; a locator is one of "
+                               f"{', '.join(KINDS)}, with {', '.join(MODIFIERS)}")
         if len(kinds) != 1:
-            raise BusinessError(f"locator {spec!r}: give exactly one of {', '.join(KINDS)}")
+            raise LocatorError(f"locator {spec!r}: give exactly one of {', '.join(KINDS)}")
         if "within" in spec:
             validate(spec["within"])
         return spec
-    raise BusinessError(f"a locator is a string, a mapping or a list of them, not {type(spec).__name__}")
+    raise LocatorError(f"a locator is a string, a mapping or a list of them, not {type(spec).__name__}")
 
 
 def describe(spec: Any) -> str:
@@ -67,7 +74,7 @@ def build(page: Any, spec: Any) -> Any:
     if isinstance(spec, str):
         return _from_string(page, spec)
     if isinstance(spec, list):
-        raise BusinessError("internal: build() takes one locator, use resolve() for fallbacks")
+        raise LocatorError("internal: build() takes one locator, use resolve() for fallbacks")
     base = page
     if "frame" in spec:
         frames = spec["frame"] if isinstance(spec["frame"], list) else [spec["frame"]]

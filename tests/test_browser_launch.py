@@ -93,3 +93,15 @@ def test_validate_reports_wrong_browser_options_with_their_position(make_project
     assert "timeout: 'soon' is not a duration" in text
     assert "unknown browser option 'trce' (did you mean 'trace'?)" in text
     assert all(p.line > 1 for p in problems.value.problems)
+
+
+def test_a_misspelt_locator_is_a_business_error_with_a_suggestion():
+    from orchestrator.actions import get
+    from orchestrator.errors import BusinessError
+
+    with pytest.raises(BusinessError, match=r"unknown key 'nme' \(did you mean 'name'\?\)"):
+        get("browser.click").bind({"role": "button", "nme": "Save"})
+    with pytest.raises(BusinessError, match=r"give exactly one of role, label"):
+        get("browser.fill_form").bind({"fields": {"A": 1}, "submit": {"label": "x", "css": "y"}})
+    assert get("browser.click").bind({"role": "button", "name": "Save"}).locator == {"role": "button",
+                                                                                       "name": "Save"}
