@@ -170,6 +170,19 @@ def thread_browser(settings: LaunchSettings) -> Any:
     return browser
 
 
+def discard_browser() -> None:
+    """This thread's browser failed in a way that says it is gone (even if Playwright has not noticed
+    yet): the next use launches a fresh one. Nothing waits on the old one."""
+    warm = _warm.get(threading.get_ident())
+    if warm is not None and warm.owned:
+        warm.browser = _Gone()
+
+
+class _Gone:
+    def is_connected(self) -> bool:
+        return False
+
+
 def _crashed(message: str) -> Exception:
     from orchestrator.errors import ApplicationError
 

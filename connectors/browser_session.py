@@ -92,7 +92,9 @@ class BrowserSession:
         try:
             self.context, page = spare if spare else (browser.new_context(**kwargs), None)
         except Exception as exc:
-            raise ApplicationError(f"could not open a browser context: {exc}") from exc
+            browser_launch.discard_browser()
+            raise ApplicationError(f"could not open a browser context ({exc}); a fresh browser is started "
+                                   "when the step is retried") from exc
         self.kwargs = kwargs
         self.context.set_default_timeout(opts.timeout * 1000)
         self.context.set_default_navigation_timeout(opts.navigation_timeout * 1000)
@@ -329,8 +331,9 @@ def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | N
             raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
         if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
             browser.crashed = True
-            ctx.session.drop_resource("browser")  # the next try opens a new context (and a new browser if
-            # the process is gone: thread_browser() sees it disconnected)
+            ctx.session.drop_resource("browser")  # the next try opens a new context
+            if "Browser" in str(exc) or "browser" in message.lower() or "Connection closed" in str(exc):
+                browser_launch.discard_browser()  # ... in a new browser when the process is gone
             raise ApplicationError(f"{what}: the browser crashed or was closed ({message}); a fresh browser "
                                    "is started when the step is retried") from None
         if "strict mode violation" in str(exc):

@@ -147,7 +147,8 @@ def _browser_pids_of_worker_threads() -> list[int]:
 
 
 def test_a_crashed_browser_is_restarted_and_the_item_retried(embedded, make_project, erp, secrets_env):
-    loaded = _project(make_project, erp, extra="      - sleep: 400ms\n")  # slow items: time to crash
+    loaded = _project(make_project, erp, extra="      - sleep: 400ms\n",  # slow items: time to crash
+                      robot="    retry: {attempts: 3, backoff: 300ms, jitter: false}\n")
     killed: list[int] = []
 
     def crash_after_first_item(run: dict) -> None:
