@@ -1,1 +1,341 @@
-"""browser connector: actions come with issue 3."""
+"""Browser actions (Playwright): navigate, click, fill, forms, uploads and waits.
+
+Reading the page (text, attributes, tables), downloads, screenshots and PDFs are in `browser_read`.
+Every action works on the run's page (one browser context per run, see `browser_session`); locators
+are described in `browser_locators`. Playwright is imported only when a browser step runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from connectors import browser_forms, browser_locators
+from connectors.browser_session import SECRET_MARK, BrowserSession, guard, open_browser
+from orchestrator.actions import action
+from orchestrator.errors import BusinessError
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+def _locator(value: Any) -> Any:
+    return browser_locators.validate(value)
+
+
+class Located(Args):
+    locator: Any
+
+    _v = field_validator("locator")(_locator)
+
+
+def target(ctx: Any, browser: BrowserSession, spec: Any, what: str) -> Any:
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        return browser_locators.resolve(browser.page, spec, timeout_ms=timeout, what=what)
+
+
+class GotoArgs(Args):
+    url: str
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+
+
+@action("browser.goto", args=GotoArgs, scalar="url")
+def goto(ctx: Any, args: GotoArgs) -> dict[str, Any]:
+    """Open a URL (relative to the robot's `browser.base_url`); returns {url, status, title}.
+
+    `browser.goto: "{{ inputs.erp_url }}/invoices/new"`; after a redirect, `steps.ID.url` says where it landed."""
+    url = open_browser(ctx).url(args.url)
+    return _navigate(ctx, f"browser.goto {url}",
+                     lambda page, t: page.goto(url, wait_until=args.wait_until, timeout=t))
+
+
+class ClickArgs(Located):
+    button: Literal["left", "right", "middle"] = "left"
+    count: int = 1
+    force: bool = False
+    modifiers: list[Literal["Alt", "Control", "Meta", "Shift"]] = []
+
+
+@action("browser.click", args=ClickArgs, scalar="locator")
+def click(ctx: Any, args: ClickArgs) -> str:
+    """Click an element (waits until it is visible, enabled and still; when the click submits a form or
+    follows a link, also until the next page has loaded); returns the page URL after.
+
+    `browser.click: {role: button, name: Save}`"""
+    browser = open_browser(ctx)
+    what = f"browser.click {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        browser.click_and_settle(loc, timeout=timeout, button=args.button, click_count=args.count,
+                                 force=args.force, modifiers=args.modifiers or None)
+        return browser.page.url
+
+
+class FillArgs(Located):
+    value: Any = ""
+    typing: bool = False
+    delay_ms: float = 0
+
+
+def _fill(ctx: Any, browser: BrowserSession, loc: Any, value: Any, *, what: str, typing: bool = False,
+          delay_ms: float = 0) -> None:
+    text = browser_forms.to_text(value)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        if browser.is_secret(text):
+            loc.evaluate("(el, mark) => { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }",
+                         SECRET_MARK, timeout=timeout)
+        if typing:
+            loc.fill("", timeout=timeout)
+            loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
+        else:
+            loc.fill(text, timeout=timeout)
+
+
+@action("browser.fill", args=FillArgs)
+def fill(ctx: Any, args: FillArgs) -> None:
+    """Type a value into a field (replacing what is there). `typing: true` sends key by key.
+
+    `browser.fill: {locator: {label: Password}, value: "{{ secrets.ERP_PASSWORD }}"}`"""
+    browser = open_browser(ctx)
+    what = f"browser.fill {browser_locators.describe(args.locator)}"
+    _fill(ctx, browser, target(ctx, browser, args.locator, what), args.value, what=what, typing=args.typing,
+          delay_ms=args.delay_ms)
+
+
+def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float) -> list[str]:
+    if labels:
+        return loc.select_option(label=labels, timeout=timeout)
+    options = loc.evaluate("el => [...el.options].map(o => [o.value, o.label.trim()])")
+    chosen = []
+    for want in values or []:
+        match = next((v for v, _ in options if v == want), None) \
+            or next((v for v, label in options if label == want), None) \
+            or next((v for v, label in options if label.lower() == want.lower()), None)
+        if match is None:
+            raise BusinessError(f"no option {want!r} in the list (options: {', '.join(l for _, l in options)})")
+        chosen.append(match)
+    return loc.select_option(value=chosen, timeout=timeout)
+
+
+class SelectArgs(Located):
+    value: Any = None
+    label: Any = None
+    index: int | None = None
+
+
+@action("browser.select", args=SelectArgs)
+def select(ctx: Any, args: SelectArgs) -> list[str]:
+    """Choose in a dropdown by value or visible text (a list for multi-selects); returns the chosen values.
+
+    `browser.select: {locator: {label: Currency}, value: KRW}`"""
+    browser = open_browser(ctx)
+    what = f"browser.select {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        if args.index is not None:
+            return loc.select_option(index=args.index, timeout=timeout)
+        as_list = (lambda v: None if v is None else [browser_forms.to_text(x) for x in (v if isinstance(v, list)
+                                                                                          else [v])])
+        if args.value is None and args.label is None:
+            raise BusinessError("browser.select: give value, label or index")
+        return _select(loc, values=as_list(args.value), labels=as_list(args.label), timeout=timeout)
+
+
+class CheckArgs(Located):
+    checked: bool = True
+
+
+@action("browser.check", args=CheckArgs, scalar="locator")
+def check(ctx: Any, args: CheckArgs) -> bool:
+    """Tick (or with `checked: false` untick) a check box or radio button. `browser.check: {label: Urgent}`"""
+    browser = open_browser(ctx)
+    what = f"browser.check {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.set_checked(args.checked, timeout=timeout)
+    return args.checked
+
+
+class UncheckArgs(Located):
+    pass
+
+
+@action("browser.uncheck", args=UncheckArgs, scalar="locator")
+def uncheck(ctx: Any, args: UncheckArgs) -> bool:
+    """Untick a check box: `browser.uncheck: {label: Send newsletter}`."""
+    return check(ctx, CheckArgs(locator=args.locator, checked=False))
+
+
+@action("browser.hover", args=UncheckArgs, scalar="locator")
+def hover(ctx: Any, args: UncheckArgs) -> None:
+    """Move the mouse over an element (menus that open on hover): `browser.hover: {role: menuitem, name: Reports}`."""
+    browser = open_browser(ctx)
+    what = f"browser.hover {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    with guard(ctx, browser, what, timeout_ms=browser.timeout_ms(ctx)):
+        loc.hover(timeout=browser.timeout_ms(ctx))
+
+
+class NavigateArgs(Args):
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+
+
+@action("browser.reload", args=NavigateArgs)
+def reload(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
+    """Load the page again; returns {url, status, title} like browser.goto. `browser.reload: {}`"""
+    return _navigate(ctx, "browser.reload", lambda page, t: page.reload(wait_until=args.wait_until, timeout=t))
+
+
+@action("browser.back", args=NavigateArgs)
+def back(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
+    """Go back one page in the history; returns {url, status, title}. `browser.back: {}`"""
+    return _navigate(ctx, "browser.back", lambda page, t: page.go_back(wait_until=args.wait_until, timeout=t))
+
+
+def _navigate(ctx: Any, what: str, move: Any) -> dict[str, Any]:
+    browser = open_browser(ctx)
+    timeout = browser.timeout_ms(ctx, navigation=True)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        response = move(browser.page, timeout)
+        return {"url": browser.page.url, "status": response.status if response else None,
+                "title": browser.page.title()}
+
+
+class SwitchArgs(Args):
+    to: Any = "last"
+
+
+@action("browser.switch_page", args=SwitchArgs, scalar="to")
+def switch_page(ctx: Any, args: SwitchArgs) -> dict[str, Any]:
+    """Work in another tab or popup of the run: `last` (waits for a new one), `first`, a number from 0, or a
+    URL glob (`**/lookup*`, `re:` for a regular expression); returns {url, title, index}.
+
+    `browser.switch_page: last` after a click that opens a popup; `browser.switch_page: first` to come back."""
+    import fnmatch
+    import re
+
+    browser = open_browser(ctx)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, f"browser.switch_page {args.to}", timeout_ms=timeout):
+        pages = browser.context.pages
+        if args.to == "last" and pages[-1] is browser.page:
+            pages = [*pages, browser.context.wait_for_event("page", timeout=timeout)]
+        target_page = None
+        if args.to in ("last", "first"):
+            target_page = pages[-1] if args.to == "last" else pages[0]
+        elif isinstance(args.to, int) or str(args.to).lstrip("-").isdigit():
+            index = int(args.to)
+            target_page = pages[index] if -len(pages) <= index < len(pages) else None
+        else:
+            text = str(args.to)
+            match = (lambda url: re.search(text[3:], url)) if text.startswith("re:") else \
+                (lambda url: fnmatch.fnmatch(url, text))
+            target_page = next((p for p in reversed(pages) if match(p.url)), None)
+        if target_page is None:
+            raise BusinessError(f"browser.switch_page: no page {args.to!r} among {len(pages)}: "
+                                f"{', '.join(p.url for p in pages)}")
+        target_page.wait_for_load_state("domcontentloaded", timeout=timeout)
+        browser.page = target_page
+        target_page.bring_to_front()
+        return {"url": target_page.url, "title": target_page.title(), "index": pages.index(target_page)}
+
+
+@action("browser.close_page", args=NavigateArgs)
+def close_page(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
+    """Close the current tab or popup and go back to the run's first page. `browser.close_page: {}`"""
+    browser = open_browser(ctx)
+    with guard(ctx, browser, "browser.close_page"):
+        pages = browser.context.pages
+        if len(pages) > 1:
+            browser.page.close()
+        browser.page = browser.context.pages[0]
+        return {"url": browser.page.url, "title": browser.page.title(), "index": 0}
+
+
+class PressArgs(Args):
+    key: str
+    locator: Any = None
+
+    _v = field_validator("locator")(lambda v: None if v is None else _locator(v))
+
+
+@action("browser.press", args=PressArgs, scalar="key")
+def press(ctx: Any, args: PressArgs) -> None:
+    """Press a key or chord (Enter, Tab, Control+A), in a field when a locator is given.
+
+    `browser.press: {key: Enter, locator: {label: Search}}`"""
+    browser = open_browser(ctx)
+    what = f"browser.press {args.key}"
+    timeout = browser.timeout_ms(ctx)
+    if args.locator is None:
+        with guard(ctx, browser, what, timeout_ms=timeout):
+            browser.page.keyboard.press(args.key)
+        return
+    loc = target(ctx, browser, args.locator, what)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.press(args.key, timeout=timeout)
+
+
+class UploadArgs(Located):
+    files: Any
+
+
+@action("browser.upload", args=UploadArgs)
+def upload(ctx: Any, args: UploadArgs) -> list[str]:
+    """Put project files into a file input: `browser.upload: {locator: "input[type=file]", files: "{{ item }}"}`"""
+    browser = open_browser(ctx)
+    names = args.files if isinstance(args.files, list) else [args.files]
+    paths = [ctx.resolve(str(name)) for name in names]
+    for path, name in zip(paths, names):
+        if not path.is_file():
+            raise BusinessError(f"browser.upload: no file {name}", file=str(name))
+    what = f"browser.upload {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        loc.set_input_files([str(p) for p in paths], timeout=timeout)
+    return [ctx.session.relative(p) for p in paths]
+
+
+class WaitArgs(Args):
+    locator: Any = None
+    text: str | None = None
+    url: str | None = None
+    state: Literal["visible", "hidden", "attached", "detached"] = "visible"
+
+    _v = field_validator("locator")(lambda v: None if v is None else _locator(v))
+
+
+@action("browser.wait_for", args=WaitArgs, scalar="locator")
+def wait_for(ctx: Any, args: WaitArgs) -> Any:
+    """Wait for an element (`state: hidden` to wait until it goes), a text, or a URL (glob `**/done*` or
+    `re:` regex); returns the page URL. `browser.wait_for: {text: Invoice saved}`"""
+    import re
+
+    browser = open_browser(ctx)
+    timeout = browser.timeout_ms(ctx)
+    if args.url is not None:
+        pattern: Any = re.compile(args.url[3:]) if args.url.startswith("re:") else args.url
+        with guard(ctx, browser, f"browser.wait_for url {args.url}", timeout_ms=timeout):
+            browser.page.wait_for_url(pattern, timeout=timeout, wait_until="commit")
+        return browser.page.url
+    spec = args.locator if args.locator is not None else ({"text": args.text} if args.text is not None else None)
+    if spec is None:
+        raise BusinessError("browser.wait_for: give a locator, text or url")
+    what = f"browser.wait_for {browser_locators.describe(spec)}"
+    if isinstance(spec, list):
+        target(ctx, browser, spec, what)
+        return browser.page.url
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        browser_locators.build(browser.page, spec).first.wait_for(state=args.state, timeout=timeout)
+    return browser.page.url
+
+
+from connectors import browser_fill_form, browser_read  # noqa: E402,F401  - register their actions

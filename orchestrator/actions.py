@@ -42,7 +42,7 @@ class Action:
             raise BusinessError(f"{self.name}: {detail}") from None
 
     def arg_names(self) -> list[str]:
-        return list(self.args.model_fields) if self.args else []
+        return [info.alias or name for name, info in self.args.model_fields.items()] if self.args else []
 
 
 _declared: list[Action] = []

@@ -24,6 +24,13 @@ def check_project(project: LoadedProject) -> list[Problem]:
         src = project.sources["robots.yaml"]
         problems.append(src.problem(("timezone",), f"unknown time zone {project.spec.timezone!r}: "
                                     "use an IANA name such as Europe/Paris or Asia/Seoul"))
+    if project.spec.settings.browser:
+        from connectors.browser_launch import LaunchSettings
+        from connectors.browser_options import option_problems
+
+        src = project.sources["robots.yaml"]
+        for path, message, at_key in option_problems(LaunchSettings, project.spec.settings.browser):
+            problems.append(src.problem(("settings", "browser", *path), message, key=at_key))
     for name, robot in project.spec.robots.items():
         problems.extend(_check_robot(project, name, robot))
     for name, schedule in project.spec.schedules.items():
@@ -82,6 +89,12 @@ def _check_robot(project: LoadedProject, name: str, robot: Robot) -> list[Proble
                     report(base + ("id",), f"step id {step.id!r} is used twice in {section}: ids must be unique")
                 seen.add(step.id)
     check_value(("items",), robot.items, set())
+    if robot.browser:
+        from connectors.browser_options import BrowserOptions, option_problems
+
+        check_value(("browser",), robot.browser, set())
+        for path, message, at_key in option_problems(BrowserOptions, robot.browser):
+            report(("browser", *path), message, key=at_key)
     if robot.item_key:
         check_value(("item_key",), robot.item_key, set())
     if robot.pool and robot.pool not in project.spec.pools:
@@ -113,6 +126,35 @@ def _check_step(step: Step, base: tuple[Any, ...], registry: dict[str, actions.A
             report(base + (step.action, key), f"{step.action} has no argument {key!r}"
                    f"{actions.suggest(str(key), names)}; it takes: {', '.join(names)}", key=True)
     _missing(spec, step.args, base + (step.action,), report)
+    _nested(spec, step.args, base + (step.action,), report)
+
+
+def _nested(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:
+    """Unknown or missing keys deeper in the arguments (pdf.extract's fields...): structure only, so
+    that values still to come from expressions raise nothing here."""
+    from pydantic import ValidationError
+
+    assert spec.args is not None
+    try:
+        spec.args.model_validate(args)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            if len(loc) < 2 or error["type"] not in ("extra_forbidden", "missing", "literal_error"):
+                continue
+            if error["type"] == "literal_error" and expressions.is_template(error.get("input")):
+                continue
+            if error["type"] == "extra_forbidden":
+                from orchestrator.loader import _fields_at
+
+                known = _fields_at(spec.args, loc[:-1])
+                report(path + loc, f"{spec.name}: unknown key {loc[-1]!r} in {'.'.join(map(str, loc[:-1]))}"
+                       f"{actions.suggest(str(loc[-1]), known)}"
+                       + (f"; allowed here: {', '.join(sorted(known))}" if known else ""), key=True)
+            elif error["type"] == "missing":
+                report(path + loc[:-1], f"{spec.name}: {'.'.join(map(str, loc[:-1]))} needs {loc[-1]!r}")
+            else:
+                report(path + loc, f"{spec.name}: {'.'.join(map(str, loc))}: {error['msg']}")
 
 
 def _missing(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:

@@ -74,6 +74,14 @@ class RunSession:
         found = [p for p in base.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern)]
         return [self.relative(p) for p in sorted(found)]
 
+    def read_table(self, path: str, **options: Any) -> list[dict[str, Any]]:
+        """Rows of a CSV, Excel or JSON file, for `items:` (options as for the `table.read` action)."""
+        from connectors.tables_io import read_rows
+
+        target = self.resolve(path)
+        options.setdefault("fmt", options.pop("format", None))
+        return read_rows(target, name=self.relative(target), **options)
+
     def resolve(self, path: str | Path) -> Path:
         """A path from a robot file, relative to the project root; refuses to leave the project."""
         candidate = (self.root / Path(path)).resolve()
@@ -98,6 +106,7 @@ class RunSession:
                     "started_at": self.started_at, "dir": self.relative(self.run_dir)},
             "project": {"name": self.project.spec.project, "timezone": self.project.spec.timezone},
             "files": self.files,
+            "read_table": self.read_table,
             "now": lambda zone=None: dt.datetime.now(ZoneInfo(zone) if zone else tz),
         }
 

@@ -4,6 +4,7 @@ RetakeError
  ├── ConfigError        a robot or schedule file is wrong: nothing starts (exit 2)
  ├── InputError         a run's inputs are wrong: the run does not start (exit 2)
  ├── BusinessError      the data is wrong: the item fails at once and is never retried
+ │    └── DocumentError a document is corrupt, encrypted, empty or lacks required fields
  └── ApplicationError   the system misbehaved (timeout, page did not load): retried
       └── StepTimeout   a step went past its time limit (retried)
            └── RunTimeout  the whole run went past its time limit (never retried)
@@ -57,6 +58,15 @@ class BusinessError(RetakeError):
         self.file = file
         self.step = step
         super().__init__(message)
+
+
+class DocumentError(BusinessError):
+    """A document cannot be used: `reason` is missing, corrupt, encrypted, empty or fields; `fields` the missing."""
+
+    def __init__(self, message: str, *, file: str, reason: str, fields: list[str] | None = None):
+        self.reason = reason
+        self.fields = list(fields or [])
+        super().__init__(message, file=file)
 
 
 class ApplicationError(RetakeError):

@@ -105,3 +105,25 @@ def make_project(tmp_path: Path):
         return root
 
     return make
+
+
+# --- Browser tests: pytest-playwright launches the Chromium Retake finds (see connectors/browser_launch.py).
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, pytestconfig):
+    from connectors.browser_launch import BrowserMissing, LaunchSettings, launch_options
+
+    try:
+        options = launch_options(LaunchSettings(headless=not pytestconfig.getoption("--headed")))
+    except BrowserMissing as exc:
+        (pytest.fail if IN_CI else pytest.skip)(str(exc))
+    return {**browser_type_launch_args, **{k: v for k, v in options.items() if v is not None}}
+
+
+@pytest.fixture(scope="session")
+def erp():
+    """The sample ERP on a free port for the whole session (tests reset what they change)."""
+    from backoffice.erp import start_erp
+
+    server = start_erp()
+    yield server
+    server.stop()

@@ -1,0 +1,119 @@
+"""`browser.fill_form`: several fields in one step, through one script in the page when possible.
+
+The page script and the rules for field names are in `browser_forms`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import field_validator
+
+from connectors import browser_forms, browser_locators
+from connectors.browser import Args, _fill, _select, target
+from connectors.browser_session import SECRET_MARK, BrowserSession, guard, open_browser
+from orchestrator.actions import action
+from orchestrator.errors import BusinessError
+
+
+class FormArgs(Args):
+    fields: Any
+    submit: Any = None
+    method: Literal["fast", "fill"] = "fast"
+
+    @field_validator("submit")
+    @classmethod
+    def _submit(cls, value: Any) -> Any:
+        return None if value is None else browser_locators.validate(browser_forms.as_locator(value)
+                                                                    if isinstance(value, str) else value)
+
+
+def _field_spec(spec: Any) -> Any:
+    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder."""
+    if isinstance(spec, dict) and "field" in spec:
+        name = str(spec["field"])
+        return [{"label": name, "exact": True}, {"name": name}, f"[id={browser_locators._quote(name)}]",
+                {"placeholder": name, "exact": True}, {"label": name}]
+    return spec
+
+
+@action("browser.fill_form", args=FormArgs)
+def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
+    """Fill several fields in one step (text, numbers, dates, dropdowns, check boxes), then optionally
+    click `submit`. Keys are field names (label, name, id or placeholder), selectors or locators.
+
+    `browser.fill_form: {fields: {Vendor: ACME, Amount: 1200, Currency: KRW}, submit: "#save"}`"""
+    browser = open_browser(ctx)
+    entries = browser_forms.fields_list(args.fields)
+    texts = [browser_forms.to_text(value) for _, _, value in entries]
+    pending = list(range(len(entries)))
+    submitted = False
+    timeout = browser.timeout_ms(ctx)
+    if args.method == "fast":
+        payload = []
+        for i, (_, spec, _) in enumerate(entries):
+            form = browser_forms.fast_form(spec)
+            if form is not None:
+                payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
+        submit = browser_forms.fast_form(args.submit) if args.submit is not None else None
+        if payload:
+            navigations = browser.navigations
+            result = _run_script(ctx, browser, payload, submit, timeout)
+            unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
+            if unresolved and len(unresolved) == len(payload):
+                # Nothing found: the page may still be on its way (after a submit). Wait for the first
+                # field as Playwright does, then set them all again on the page that is there now.
+                label, spec, _ = entries[unresolved[0]]
+                target(ctx, browser, _field_spec(spec), f"browser.fill_form field {label}")
+                result = _run_script(ctx, browser, payload, submit, timeout)
+            errors = [r for r in result["results"] if r["status"] == "error"]
+            if errors:
+                raise BusinessError("browser.fill_form: " + "; ".join(
+                    f"{entries[r['i']][0]}: {r['message']}" for r in errors))
+            done = {r["i"] for r in result["results"] if r["status"] == "ok"}
+            pending = [i for i in pending if i not in done]
+            submitted = result["submitted"]
+            if result.get("navigating"):
+                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True))
+    for i in pending:
+        label, spec, _ = entries[i]
+        what = f"browser.fill_form field {label}"
+        loc = target(ctx, browser, _field_spec(spec), what)
+        _set_field(ctx, browser, loc, texts[i], what=what)
+    if args.submit is not None and not submitted:
+        what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
+        loc = target(ctx, browser, _field_spec(browser_forms.as_locator(args.submit)
+                                               if isinstance(args.submit, str) else args.submit), what)
+        with guard(ctx, browser, what, timeout_ms=timeout):
+            browser.click_and_settle(loc, timeout=timeout)
+        submitted = True
+    if submitted and browser.state_file is not None:
+        with guard(ctx, browser, "browser.fill_form (saving the storage state)", timeout_ms=timeout):
+            browser._save_state()  # a login form was likely sent: keep its cookies for the next run
+    return {"filled": [label for label, _, _ in entries], "submitted": submitted}
+
+
+def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]], submit: Any,
+                timeout: float) -> dict[str, Any]:
+    with guard(ctx, browser, "browser.fill_form", timeout_ms=timeout):
+        try:
+            return browser.page.evaluate(browser_forms.FILL_SCRIPT, [payload, submit, SECRET_MARK])
+        except Exception as exc:
+            if "Execution context was destroyed" in str(exc) and submit is not None:
+                return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True,
+                        "navigating": True}
+            raise
+
+
+def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: str) -> None:
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        kind = loc.evaluate("el => el.tagName === 'SELECT' ? 'select' : "
+                            "(el.type === 'checkbox' || el.type === 'radio') ? 'check' : 'text'", timeout=timeout)
+        if kind == "select":
+            _select(loc, values=[text], labels=None, timeout=timeout)
+        elif kind == "check":
+            loc.set_checked(text.strip().lower() not in ("", "false", "no", "off", "0", "none", "null"),
+                            timeout=timeout)
+    if kind == "text":
+        _fill(ctx, browser, loc, text, what=what)

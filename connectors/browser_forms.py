@@ -1,0 +1,200 @@
+"""`browser.fill_form`: a whole form in one round trip to the page.
+
+Fields whose locator the page script can find itself (a field name, CSS, label, placeholder, test id,
+name) are all set by one `evaluate` that uses the native value setters and fires focus, input, change
+and blur events, as a person typing would, so frameworks (React, Vue, plain onchange handlers) see
+them. That is several times faster than one `fill` per field. Any other field (role and text locators,
+fallback lists, or a field the script cannot find exactly once) is filled through Playwright's locators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from connectors import browser_locators
+from orchestrator.errors import BusinessError
+
+SELECTOR_PREFIXES = ("css=", "text=", "xpath=", "id=", "role=", "data-testid=", "internal:", "nth=", "//", "(")
+FAST_KINDS = ("css", "label", "placeholder", "test_id", "name", "field")
+
+FILL_SCRIPT = r"""
+([fields, submit, mark]) => {
+  const norm = s => (s || '').replace(/\s+/g, ' ').trim().replace(/[\s:*]+$/, '').toLowerCase();
+  const CONTROL = 'input:not([type=hidden]), select, textarea';
+  // Old pages often put a label beside its field without for= or nesting: take the next field.
+  const nearControl = label => {
+    if (label.hasAttribute('for')) return null;
+    const next = label.nextElementSibling;
+    if (next && next.matches(CONTROL)) return next;
+    const inParent = label.parentElement ? label.parentElement.querySelectorAll(CONTROL) : [];
+    return inParent.length === 1 ? inParent[0] : null;
+  };
+  const byLabel = (text, exact) => {
+    const want = norm(text), hits = new Set(), loose = new Set();
+    for (const label of document.querySelectorAll('label')) {
+      const el = label.control || nearControl(label); if (!el) continue;
+      const got = norm(label.textContent);
+      if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
+    }
+    for (const el of document.querySelectorAll('[aria-label]')) {
+      const got = norm(el.getAttribute('aria-label'));
+      if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
+    }
+    for (const el of document.querySelectorAll('[aria-labelledby]')) {
+      const got = norm(el.getAttribute('aria-labelledby').split(/\s+/)
+        .map(id => (document.getElementById(id) || {}).textContent || '').join(' '));
+      if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
+    }
+    return hits.size ? [...hits] : [...loose];
+  };
+  const attr = (name, value) => [...document.querySelectorAll('[' + name + ']')]
+    .filter(el => el.getAttribute(name) === value);
+  const find = (kind, value, exact) => {
+    try {
+      if (kind === 'css') return [...document.querySelectorAll(value)];
+      if (kind === 'label') return byLabel(value, exact);
+      if (kind === 'placeholder') return attr('placeholder', value);
+      if (kind === 'test_id') return attr('data-testid', value);
+      if (kind === 'name') return attr('name', value);
+      // a field name: its label, else its name, id or placeholder
+      let found = byLabel(value, true);
+      if (found.length === 0) found = attr('name', value);
+      if (found.length === 0) { const el = document.getElementById(value); found = el ? [el] : []; }
+      if (found.length === 0) found = attr('placeholder', value);
+      if (found.length === 0) found = byLabel(value, false);
+      return found;
+    } catch (e) { return []; }
+  };
+  const truthy = v => !['', 'false', 'no', 'off', '0', 'none', 'null'].includes(String(v).trim().toLowerCase());
+  const fire = (el, type) => el.dispatchEvent(type === 'focus' || type === 'blur'
+    ? new FocusEvent(type) : new Event(type, {bubbles: true}));
+  const setValue = (el, value) => {
+    if (el.disabled) return 'the field is disabled';
+    const tag = el.tagName;
+    if (tag === 'SELECT') {
+      const options = [...el.options], low = value.toLowerCase();
+      const option = options.find(o => o.value === value) || options.find(o => o.label.trim() === value)
+        || options.find(o => o.label.trim().toLowerCase() === low);
+      if (!option) return 'no option ' + JSON.stringify(value) + ' (options: '
+        + options.map(o => o.label.trim()).join(', ') + ')';
+      fire(el, 'focus'); el.value = option.value;
+      fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
+      return null;
+    }
+    if (tag === 'INPUT' && (el.type === 'checkbox' || el.type === 'radio')) {
+      if (el.checked !== truthy(value)) el.click();
+      return el.checked === truthy(value) ? null : 'the box did not change';
+    }
+    if (el.readOnly) return 'the field is read-only';
+    if (tag === 'INPUT' || tag === 'TEXTAREA') {
+      const proto = tag === 'INPUT' ? HTMLInputElement.prototype : HTMLTextAreaElement.prototype;
+      fire(el, 'focus');
+      Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, value);
+      fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
+      if (el.type !== 'file' && el.value !== value)
+        return 'the field kept ' + JSON.stringify(el.value) + ' (check the format: dates as YYYY-MM-DD, '
+          + 'numbers without thousands separators)';
+      return null;
+    }
+    if (el.isContentEditable) {
+      fire(el, 'focus'); el.textContent = value; fire(el, 'input'); fire(el, 'blur');
+      return null;
+    }
+    return 'a ' + tag.toLowerCase() + ' element is not a form field';
+  };
+  const results = [];
+  for (const f of fields) {
+    const found = find(f.kind, f.value, f.exact);
+    if (found.length !== 1) { results.push({i: f.i, status: 'unresolved', count: found.length}); continue; }
+    const el = found[0];
+    if (f.secret) { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }
+    const problem = setValue(el, f.text);
+    results.push(problem ? {i: f.i, status: 'error', message: problem} : {i: f.i, status: 'ok'});
+  }
+  let submitted = false, navigating = false;
+  if (submit && results.every(r => r.status === 'ok')) {
+    const found = find(submit.kind, submit.value, submit.exact);
+    if (found.length === 1) {
+      // A form submission or a link that leaves the page: the caller waits for the next page.
+      const seen = [];
+      const onSubmit = e => seen.push(e), onClick = e => seen.push(e);
+      window.addEventListener('submit', onSubmit); window.addEventListener('click', onClick);
+      found[0].click();
+      window.removeEventListener('submit', onSubmit); window.removeEventListener('click', onClick);
+      navigating = seen.some(e => !e.defaultPrevented && (e.type === 'submit' || (e.target.closest
+        && (a => a && a.getAttribute('href') && !a.getAttribute('href').startsWith('#')
+          && !a.getAttribute('href').startsWith('javascript:') && a.target !== '_blank')(e.target.closest('a[href]')))));
+      submitted = true;
+    }
+  }
+  return {results, submitted, navigating};
+}
+"""
+
+
+def is_selector(key: str) -> bool:
+    """A fill_form key is a selector when it looks like one; plain words name a field (its label...)."""
+    return key.startswith(("#", ".", "[", *SELECTOR_PREFIXES)) or bool(re.search(r"[\[#>]|^\w+=", key))
+
+
+def as_locator(key: Any) -> Any:
+    """The locator spec of a fill_form key: a field name becomes a `field` (label, name, id, placeholder)."""
+    if isinstance(key, str) and not is_selector(key):
+        return {"field": key}
+    return key
+
+
+def fast_form(spec: Any) -> dict[str, Any] | None:
+    """The page script's form of a locator, or None when only Playwright can resolve it."""
+    if isinstance(spec, str):
+        for prefix in ("label=", "placeholder=", "test_id=", "name="):
+            if spec.startswith(prefix):
+                return {"kind": prefix[:-1], "value": spec[len(prefix):].strip(), "exact": False}
+        if spec.startswith(SELECTOR_PREFIXES) or ">>" in spec or ":has-text(" in spec or ":text(" in spec:
+            return None
+        return {"kind": "css", "value": spec, "exact": False}
+    if isinstance(spec, dict):
+        kinds = [k for k in spec if k in FAST_KINDS]
+        others = [k for k in spec if k not in FAST_KINDS and k != "exact"]
+        if len(kinds) == 1 and not others:
+            return {"kind": kinds[0], "value": str(spec[kinds[0]]), "exact": bool(spec.get("exact"))}
+    return None
+
+
+def to_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def fields_list(fields: Any) -> list[tuple[str, Any, Any]]:
+    """(label for messages, locator spec, value) from a mapping or a list of {locator, value}."""
+    out = []
+    if isinstance(fields, dict):
+        for key, value in fields.items():
+            out.append((str(key), as_locator(key), value))
+    elif isinstance(fields, list):
+        for entry in fields:
+            if not isinstance(entry, dict) or "locator" not in entry or "value" not in entry:
+                raise BusinessError("browser.fill_form: each entry of a fields list is {locator: ..., value: ...}")
+            out.append((browser_locators.describe(entry["locator"]), entry["locator"], entry["value"]))
+    else:
+        raise BusinessError("browser.fill_form: fields is a mapping of field -> value, or a list of "
+                            "{locator: ..., value: ...}")
+    for label, spec, _ in out:
+        if not (isinstance(spec, dict) and "field" in spec):
+            try:
+                browser_locators.validate(spec)
+            except browser_locators.LocatorError as exc:
+                raise BusinessError(f"browser.fill_form field {label}: {exc}") from None
+    return out

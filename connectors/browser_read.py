@@ -1,0 +1,216 @@
+"""Browser actions that read the page or save files from it: text, attribute, table, count, evaluate,
+download, screenshot, pdf. Saved files go into the item's artifacts (listed in the ledger), or to a
+project path when `path:` is given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import field_validator
+
+from connectors import browser_locators
+from connectors.browser import Args, Located, target
+from connectors.browser_session import SECRET_MARK, guard, open_browser
+from orchestrator.actions import action
+
+
+class TextArgs(Located):
+    all: bool = False
+
+
+@action("browser.text", args=TextArgs, scalar="locator")
+def text(ctx: Any, args: TextArgs) -> Any:
+    """The visible text of an element, or with `all: true` a list with one entry per match.
+
+    `browser.text: {css: ".confirmation-number"}`"""
+    browser = open_browser(ctx)
+    what = f"browser.text {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        if args.all:
+            return [t.strip() for t in loc.all_inner_texts()]
+        return loc.inner_text(timeout=timeout).strip()
+
+
+class AttributeArgs(Located):
+    attribute: str
+    all: bool = False
+
+
+@action("browser.attribute", args=AttributeArgs)
+def attribute(ctx: Any, args: AttributeArgs) -> Any:
+    """An attribute of an element (`value` reads a field's current value), or of all matches.
+
+    `browser.attribute: {locator: "a.export", attribute: href}`"""
+    browser = open_browser(ctx)
+    what = f"browser.attribute {args.attribute} of {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    script = "(el, name) => name === 'value' && 'value' in el ? el.value : el.getAttribute(name)"
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        if args.all:
+            return loc.evaluate_all(f"(els, name) => els.map(el => ({script})(el, name))", args.attribute)
+        return loc.evaluate(script, args.attribute, timeout=timeout)
+
+
+class CountArgs(Located):
+    pass
+
+
+@action("browser.count", args=CountArgs, scalar="locator")
+def count(ctx: Any, args: CountArgs) -> int:
+    """How many elements match now (no waiting): `if: "{{ steps.errors > 0 }}"` after
+    `- {id: errors, browser.count: ".error"}`."""
+    browser = open_browser(ctx)
+    with guard(ctx, browser, f"browser.count {browser_locators.describe(args.locator)}"):
+        specs = args.locator if isinstance(args.locator, list) else [args.locator]
+        return sum(browser_locators.build(browser.page, s).count() for s in specs)
+
+
+TABLE_SCRIPT = r"""
+(table, headerRow) => {
+  const clean = s => (s || '').replace(/\s+/g, ' ').trim();
+  const rows = [...table.querySelectorAll(':scope > thead > tr, :scope > tbody > tr, :scope > tr, :scope > tfoot > tr')];
+  const cells = tr => [...tr.children].filter(c => c.tagName === 'TD' || c.tagName === 'TH');
+  if (rows.length === 0) return {header: [], rows: []};
+  let header = null, body = rows;
+  if (headerRow) {
+    const thRow = rows.find(tr => cells(tr).length && cells(tr).every(c => c.tagName === 'TH'));
+    const first = thRow || rows[0];
+    header = cells(first).map(c => clean(c.innerText));
+    body = rows.filter(tr => tr !== first);
+  }
+  return {header, rows: body.map(tr => cells(tr).map(c => clean(c.innerText))).filter(r => r.length)};
+}
+"""
+
+
+class TableArgs(Args):
+    locator: Any = "table"
+    header: bool = True
+    columns: list[str] | None = None
+
+    _v = field_validator("locator", mode="before")(lambda v: "table" if v == {} else browser_locators.validate(v))
+
+
+@action("browser.table", args=TableArgs, scalar="locator")
+def table(ctx: Any, args: TableArgs) -> list[Any]:
+    """An HTML table as rows: mappings keyed by the header cells (or `columns:`), lists with `header: false`.
+
+    `browser.table: "#invoices"`"""
+    browser = open_browser(ctx)
+    what = f"browser.table {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        data = loc.first.evaluate(TABLE_SCRIPT, args.header, timeout=timeout)
+    names = args.columns or data["header"]
+    if names is None:
+        return data["rows"]
+    names = [name or f"column_{i + 1}" for i, name in enumerate(names)]
+    return [dict(zip(names, row + [""] * (len(names) - len(row)))) for row in data["rows"]]
+
+
+class EvaluateArgs(Args):
+    script: str
+    arg: Any = None
+
+
+@action("browser.evaluate", args=EvaluateArgs, scalar="script")
+def evaluate(ctx: Any, args: EvaluateArgs) -> Any:
+    """Run JavaScript in the page and return its (JSON) result: `browser.evaluate: "document.title"`."""
+    browser = open_browser(ctx)
+    with guard(ctx, browser, "browser.evaluate", timeout_ms=browser.timeout_ms(ctx)):
+        return browser.page.evaluate(args.script, args.arg)
+
+
+def _output(ctx: Any, path: str | None, default_name: str, kind: str) -> tuple[Path, bool]:
+    """Where a saved file goes: a project path when given, else the item's artifacts."""
+    if path:
+        target_path = ctx.resolve(path)
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        return target_path, False
+    return ctx.artifact_path(default_name), True
+
+
+class DownloadArgs(Located):
+    path: str | None = None
+
+
+@action("browser.download", args=DownloadArgs, scalar="locator")
+def download(ctx: Any, args: DownloadArgs) -> str:
+    """Click what starts a download and keep the file (in the run's artifacts, or at `path`); returns its path.
+
+    `browser.download: {locator: {role: link, name: Export CSV}}`"""
+    browser = open_browser(ctx)
+    what = f"browser.download {browser_locators.describe(args.locator)}"
+    loc = target(ctx, browser, args.locator, what)
+    timeout = browser.timeout_ms(ctx, navigation=True)
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        with browser.page.expect_download(timeout=timeout) as info:
+            loc.click(timeout=timeout)
+        got = info.value
+        name = Path(got.suggested_filename or "download").name
+        dest, artifact = _output(ctx, args.path, name, "download")
+        got.save_as(str(dest))
+    if artifact:
+        ctx.add_artifact(dest, "download")
+    return ctx.session.relative(dest)
+
+
+def _no_path(value: Any) -> Any:
+    """`browser.screenshot: {}` means no path (an empty mapping arrives as the scalar)."""
+    return None if value == {} else value
+
+
+class ScreenshotArgs(Args):
+    path: str | None = None
+    locator: Any = None
+    full_page: bool = True
+
+    _p = field_validator("path", mode="before")(_no_path)
+
+    _v = field_validator("locator")(lambda v: None if v is None else browser_locators.validate(v))
+
+
+@action("browser.screenshot", args=ScreenshotArgs, scalar="path")
+def screenshot(ctx: Any, args: ScreenshotArgs) -> str:
+    """A PNG of the page (or of one element); secret fields are masked. `browser.screenshot: {}`"""
+    browser = open_browser(ctx)
+    dest, artifact = _output(ctx, args.path, f"screenshot-{ctx.step.label if ctx.step else 'page'}.png", "")
+    timeout = browser.timeout_ms(ctx)
+    masked = [browser.page.locator(f"[{SECRET_MARK}], input[type=password]")]
+    if args.locator is not None:
+        loc = target(ctx, browser, args.locator, "browser.screenshot")
+        with guard(ctx, browser, "browser.screenshot", timeout_ms=timeout):
+            loc.first.screenshot(path=str(dest), mask=masked, timeout=timeout)
+    else:
+        with guard(ctx, browser, "browser.screenshot", timeout_ms=timeout):
+            browser.page.screenshot(path=str(dest), full_page=args.full_page, mask=masked, timeout=timeout)
+    if artifact:
+        ctx.add_artifact(dest, "screenshot")
+    return ctx.session.relative(dest)
+
+
+class PdfArgs(Args):
+    path: str | None = None
+    format: str = "A4"
+    landscape: bool = False
+    print_background: bool = True
+
+    _p = field_validator("path", mode="before")(_no_path)
+
+
+@action("browser.pdf", args=PdfArgs, scalar="path")
+def pdf(ctx: Any, args: PdfArgs) -> str:
+    """Print the page to PDF (headless Chromium): `browser.pdf: "out/{{ key }}.pdf"`."""
+    browser = open_browser(ctx)
+    dest, artifact = _output(ctx, args.path, f"page-{ctx.index:05d}.pdf", "pdf")
+    with guard(ctx, browser, "browser.pdf", timeout_ms=browser.timeout_ms(ctx)):
+        browser.page.pdf(path=str(dest), format=args.format, landscape=args.landscape,
+                         print_background=args.print_background)
+    if artifact:
+        ctx.add_artifact(dest, "pdf")
+    return ctx.session.relative(dest)

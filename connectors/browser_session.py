@@ -1,0 +1,342 @@
+"""A run's browser: one context and page per run and thread, with evidence, traces and secret hygiene.
+
+The context is a run-scoped resource (`ctx.session.resource("browser", ...)`): a login persists across a
+run's items. Traces are recorded in chunks (one per item, or one per ten items when only failures keep
+theirs) and kept as the settings ask (on failure by default). A run closed by another worker thread
+is closed by its own thread when that thread next opens a browser (Playwright is bound to its thread). Values of the robot's secrets typed into a page are hidden on screen (rendered as dots,
+masked in screenshots) and scrubbed from trace files.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from connectors import browser_launch, browser_secrets
+from connectors.browser_options import robot_options
+from orchestrator.errors import ApplicationError, RetakeError
+
+SECRET_MARK = "data-retake-secret"
+ROTATE_EVERY = 10
+CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
+               "Browser closed")
+
+
+WATCH_LEAVING = r"""
+el => {
+  window.__retakeLeaving = false;
+  if (window.__retakeWatch) return;
+  window.__retakeWatch = true;
+  const leaves = e => {
+    if (e.defaultPrevented) return false;
+    if (e.type === 'submit') return !e.target.target || e.target.target === '_self';
+    const a = e.target.closest ? e.target.closest('a[href]') : null;
+    if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download')) return false;
+    const href = a.getAttribute('href');
+    return !href.startsWith('#') && !href.toLowerCase().startsWith('javascript:');
+  };
+  const mark = e => { if (leaves(e)) window.__retakeLeaving = true; };
+  window.addEventListener('submit', mark);
+  window.addEventListener('click', mark);
+}
+"""
+
+_deferred: dict[int, list[BrowserSession]] = {}
+_deferred_lock = threading.Lock()
+
+
+class BrowserSession:
+    """The open context and page of one run in one thread."""
+
+    def __init__(self, session: Any):
+        self.session = session
+        self.options = robot_options(session)
+        self.settings = browser_launch.LaunchSettings.from_project(session.project.spec.settings.browser)
+        self.trace_mode = self.options.trace or session.project.spec.settings.keep_traces
+        self.owner = threading.get_ident()
+        self.context: Any = None
+        self.page: Any = None
+        self.item_index: int | None = None
+        self.chunk_open = False
+        self.items_in_chunk = 0
+        self.crashed = False
+        self.navigations = 0
+        self.base_url = self._render(self.options.base_url)
+        self.state_file = self._state_file()
+
+    # --- opening and closing -------------------------------------------------------------------------
+    def __enter__(self) -> BrowserSession:
+        _close_deferred()
+        browser = browser_launch.thread_browser(self.settings)
+        opts = self.options
+        kwargs: dict[str, Any] = {
+            "viewport": opts.viewport.model_dump(), "accept_downloads": True,
+            "ignore_https_errors": opts.ignore_https_errors,
+            "timezone_id": opts.timezone or self.session.project.spec.timezone,
+        }
+        if opts.locale:
+            kwargs["locale"] = opts.locale
+        if opts.user_agent:
+            kwargs["user_agent"] = opts.user_agent
+        if self.state_file is not None and self.state_file.is_file():
+            kwargs["storage_state"] = str(self.state_file)
+        tracing = None if self.trace_mode == "never" else {"screenshots": opts.trace_screenshots,
+                                                            "snapshots": True, "sources": False}
+        self.tracing = tracing
+        self.spare_key = None if "storage_state" in kwargs else repr((sorted(kwargs.items()), tracing))
+        spare = _take_spare(browser, self.spare_key)
+        try:
+            self.context, page = spare if spare else (browser.new_context(**kwargs), None)
+        except Exception as exc:
+            browser_launch.discard_browser()
+            raise ApplicationError(f"could not open a browser context ({exc}); a fresh browser is started "
+                                   "when the step is retried") from exc
+        self.kwargs = kwargs
+        self.context.set_default_timeout(opts.timeout * 1000)
+        self.context.set_default_navigation_timeout(opts.navigation_timeout * 1000)
+        if opts.block:
+            blocked = set(opts.block)
+            self.context.route("**/*", lambda route: route.abort() if route.request.resource_type in blocked
+                               else route.fallback())
+        if tracing is not None:
+            if page is None:  # a spare context is already recording
+                self.context.tracing.start(**tracing)
+            self.chunk_open = True
+        self.page = page or self.context.new_page()
+        self._watch(self.page)
+        self.context.on("page", self._watch)
+        return self
+
+    def _watch(self, page: Any) -> None:
+        dialogs = self.options.dialogs
+        page.on("dialog", lambda d: d.accept() if dialogs == "accept" else d.dismiss())
+        page.on("crash", lambda _p: setattr(self, "crashed", True))
+        page.on("framenavigated", self._navigated)
+
+    def _navigated(self, frame: Any) -> None:
+        if self.page is not None and frame == self.page.main_frame:
+            self.navigations += 1
+
+    def wait_navigation(self, since: int, timeout_ms: float) -> None:
+        """After a script submitted a form: wait until the next page has loaded (as a click would)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.navigations == since and time.monotonic() < deadline:
+            self.page.wait_for_timeout(5)
+        if self.navigations != since:
+            self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+
+    def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
+        """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
+        that the next step (a form script, a text read) does not see the page being left."""
+        since = self.navigations
+        loc.evaluate(WATCH_LEAVING, timeout=timeout)
+        loc.click(timeout=timeout, **options)
+        try:
+            leaving = self.page.evaluate("() => window.__retakeLeaving === true")
+        except Exception:  # noqa: BLE001 - the page went away while we asked: it is leaving
+            leaving = True
+        if leaving or self.navigations != since:
+            self.wait_navigation(since, self.options.navigation_timeout * 1000)
+
+    def __exit__(self, *exc: object) -> None:
+        if threading.get_ident() != self.owner:
+            with _deferred_lock:
+                _deferred.setdefault(self.owner, []).append(self)
+            return
+        self.close()
+
+    def close(self) -> None:
+        if self.context is None:
+            return
+        try:
+            if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
+                self._save_trace(self._item_path(self.item_index, "trace.zip"))
+            if self.state_file is not None and not self.crashed:
+                self._save_state()
+            browser = self.context.browser
+            self.context.close()
+            if self.spare_key is not None and browser is not None and browser.is_connected():
+                # The next run in this thread starts at once: its context is made now, while idle.
+                spare = browser.new_context(**self.kwargs)
+                if self.tracing is not None:
+                    spare.tracing.start(**self.tracing)
+                _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
+        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
+            pass
+        self.context = self.page = None
+
+    # --- per item ------------------------------------------------------------------------------------
+    def for_item(self, ctx: Any) -> BrowserSession:
+        """Called by every action: a new item starts a new trace chunk. With traces kept on failure only,
+        chunks are renewed every ROTATE_EVERY items (renewing costs two round trips), so the trace of a
+        failed item may also show a few items before it."""
+        if ctx.index != self.item_index:
+            if self.state_file is not None and self.item_index is not None:
+                self._save_state()  # also here: a run closed from another thread saves it only later
+            if self.trace_mode != "never":
+                if not self.chunk_open:
+                    self._start_chunk(ctx)
+                elif self.trace_mode == "always" and self.item_index is not None:
+                    self._save_trace(self._item_path(self.item_index, "trace.zip"))
+                    self._start_chunk(ctx)
+                elif self.items_in_chunk >= ROTATE_EVERY:
+                    self.context.tracing.stop_chunk()
+                    self._start_chunk(ctx)
+                else:
+                    self.items_in_chunk += 1
+            self.item_index = ctx.index
+        return self
+
+    def _save_state(self) -> None:
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self.context.storage_state(path=str(self.state_file))
+
+    def _start_chunk(self, ctx: Any) -> None:
+        self.context.tracing.start_chunk(title=f"item {ctx.key}" if self.trace_mode == "always" else None)
+        self.chunk_open = True
+        self.items_in_chunk = 1
+
+    def _item_path(self, index: int, name: str) -> Path:
+        folder = self.session.run_dir / "artifacts" / f"item-{index:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    def _save_trace(self, path: Path) -> Path:
+        self.context.tracing.stop_chunk(path=str(path))
+        self.chunk_open = False
+        browser_secrets.scrub_zip(path, self.secret_values())
+        return path
+
+    def capture_evidence(self, ctx: Any, exc: BaseException) -> None:
+        """Screenshot, page HTML and trace of a failed item into the run's artifacts."""
+        from orchestrator.logs import mask
+
+        if self.page is None or self.crashed or ctx.index != self.item_index:
+            return  # this item did not use the browser (it failed before): no browser evidence
+        try:
+            shot = ctx.artifact_path("failure.png")
+            mask_locator = self.page.locator(f"[{SECRET_MARK}], input[type=password]")
+            self.page.screenshot(path=str(shot), full_page=True, mask=[mask_locator], timeout=10_000,
+                                 animations="disabled")
+            ctx.add_artifact(shot, "screenshot")
+        except Exception as problem:  # noqa: BLE001
+            ctx.log.warning(f"no failure screenshot: {mask(str(problem))}")
+        try:
+            html = ctx.artifact_path("page.html")
+            html.write_text(mask(browser_secrets.scrub_text(self.page.content(), self.secret_values())),
+                            encoding="utf-8")
+            ctx.add_artifact(html, "html")
+        except Exception as problem:  # noqa: BLE001
+            ctx.log.warning(f"no page HTML: {mask(str(problem))}")
+        if self.trace_mode != "never" and self.chunk_open:
+            try:
+                ctx.add_artifact(self._save_trace(ctx.artifact_path("trace.zip")), "trace")
+            except Exception as problem:  # noqa: BLE001
+                ctx.log.warning(f"no trace: {mask(str(problem))}")
+        self.item_index = None  # the next action starts a fresh chunk, even for a retried item
+
+    # --- helpers used by actions ---------------------------------------------------------------------
+    def secret_values(self) -> list[str]:
+        return [v for v in self.session.secrets.values() if v]
+
+    def is_secret(self, value: Any) -> bool:
+        return isinstance(value, str) and any(s and s in value for s in self.secret_values())
+
+    def url(self, target: str) -> str:
+        if self.base_url and "://" not in target and not target.startswith(("about:", "data:", "file:")):
+            return self.base_url.rstrip("/") + "/" + target.lstrip("/")
+        return target
+
+    def timeout_ms(self, ctx: Any, *, navigation: bool = False) -> float:
+        """Playwright's timeout for this step: the step's own limit (a little less, so Playwright reports
+        first), else the robot's browser timeout."""
+        session = self.session
+        step_limit = (ctx.step.timeout if ctx.step is not None else None) or session.robot.step_timeout \
+            or session.project.spec.defaults.step_timeout
+        if step_limit:
+            return (step_limit - min(1.0, step_limit * 0.2)) * 1000
+        return (self.options.navigation_timeout if navigation else self.options.timeout) * 1000
+
+    def _render(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from orchestrator.expressions import evaluate
+
+        return str(evaluate(value, self.session.expression_base()))
+
+    def _state_file(self) -> Path | None:
+        state = self.options.storage_state
+        if state is False:
+            return None
+        if state is True:
+            return self.session.project.state_dir / "browser" / f"{self.session.robot_name}.json"
+        return self.session.resolve(str(state))
+
+
+_spares: dict[int, tuple[Any, str, Any, Any]] = {}
+
+
+def _take_spare(browser: Any, key: str | None) -> tuple[Any, Any] | None:
+    """This thread's spare context when it suits (same browser, same options), else None."""
+    spare = _spares.pop(threading.get_ident(), None)
+    if spare is None:
+        return None
+    owner, spare_key, context, page = spare
+    if owner is browser and spare_key == key and browser.is_connected() and not page.is_closed():
+        return context, page
+    try:
+        context.close()
+    except Exception:  # noqa: BLE001
+        pass
+    return None
+
+
+def _close_deferred() -> None:
+    with _deferred_lock:
+        pending = _deferred.pop(threading.get_ident(), [])
+    for item in pending:
+        item.close()
+
+
+def open_browser(ctx: Any) -> BrowserSession:
+    """The run's browser session in this thread, opened on first use, ready for the current item."""
+    session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
+    if session.crashed or session.context is None:
+        ctx.session.drop_resource("browser")
+        session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
+    return session.for_item(ctx)
+
+
+@contextmanager
+def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | None = None) -> Iterator[None]:
+    """Playwright's errors as Retake's: timeouts and crashes are application errors (retried)."""
+    started = time.monotonic()
+    try:
+        yield
+    except RetakeError:
+        raise
+    except Exception as exc:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        if not isinstance(exc, PlaywrightError):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, PlaywrightTimeout):
+            waited = (timeout_ms / 1000) if timeout_ms else time.monotonic() - started
+            raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
+        if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
+            browser.crashed = True
+            ctx.session.drop_resource("browser")  # the next try opens a new context
+            if "Browser" in str(exc) or "browser" in message.lower() or "Connection closed" in str(exc):
+                browser_launch.discard_browser()  # ... in a new browser when the process is gone
+            raise ApplicationError(f"{what}: the browser crashed or was closed ({message}); a fresh browser "
+                                   "is started when the step is retried") from None
+        if "strict mode violation" in str(exc):
+            raise ApplicationError(f"{what}: the locator matches more than one element ({message}); make it "
+                                   "more precise, or add `nth: 0`") from None
+        raise ApplicationError(f"{what}: {message}") from None

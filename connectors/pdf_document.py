@@ -1,0 +1,228 @@
+"""Opening PDFs the way a batch needs it, and pages as the extractors see them.
+
+`open_document` turns every way a file can be unreadable (missing, corrupt, encrypted, empty) into a
+DocumentError that names the file and the reason, so the item fails and the batch goes on.
+`PageView` computes a page's words, lines, phrases, text and tables once, for all fields of a step.
+pdfplumber is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.errors import DocumentError, RetakeError
+
+_LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
+
+
+@contextmanager
+def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[Any]:
+    """The open pdfplumber PDF of `file` (project-relative), closed on exit."""
+    path = ctx.resolve(file)
+    name = ctx.session.relative(path)
+    if not path.is_file():
+        raise DocumentError(f"{name}: missing: no such file", file=name, reason="missing")
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # "Could not get FontBBox" and the like
+    try:
+        pdf = pdfplumber.open(path, password=password or None)
+    except Exception as exc:  # noqa: BLE001 - classified below; anything else is re-raised
+        raise _document_error(name, exc, password) from None
+    try:
+        with pdf:
+            if not pdf.pages:
+                raise DocumentError(f"{name}: empty: the PDF has no pages", file=name, reason="empty")
+            yield pdf
+    except RetakeError:
+        raise
+    except Exception as exc:
+        if _from_library(exc):
+            raise _document_error(name, exc, password) from None
+        raise
+
+
+def document_name(ctx: Any, file: str) -> str:
+    return ctx.session.relative(ctx.resolve(file))
+
+
+def _document_error(name: str, exc: BaseException, password: str | None) -> BaseException:
+    if isinstance(exc, OSError) and not _from_library(exc):
+        return exc  # a disk or permission problem: not the document's fault
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    kind = type(inner).__name__
+    if kind == "PDFPasswordIncorrect":
+        detail = ("the password given is wrong" if password
+                  else "it needs a password: give it with `password:` (from a secret)")
+        return DocumentError(f"{name}: encrypted: {detail}", file=name, reason="encrypted")
+    if kind.startswith("PDFEncryption"):
+        return DocumentError(f"{name}: encrypted with a method that cannot be read ({inner})", file=name,
+                             reason="encrypted")
+    detail = str(inner).strip() or kind
+    return DocumentError(f"{name}: corrupt or not a PDF ({detail})", file=name, reason="corrupt")
+
+
+def _from_library(exc: BaseException) -> bool:
+    if type(exc).__module__.split(".")[0] in _LIBRARIES:
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    return any(f"/{lib}/" in filename for lib in _LIBRARIES)
+
+
+@dataclass
+class Phrase:
+    """Words of one line close enough to read as one phrase (a wide gap starts the next phrase)."""
+
+    words: list[dict[str, Any]]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w["text"] for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0]["x0"]
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1]["x1"]
+
+    @property
+    def top(self) -> float:
+        return min(w["top"] for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w["bottom"] for w in self.words)
+
+
+class PageView:
+    """One page (faux bold removed when asked) with its words, lines and text computed on first use."""
+
+    def __init__(self, page: Any, *, number: int, dedupe: bool = True):
+        self.raw = page
+        self.number = number
+        self.dedupe = dedupe
+        self._page: Any = None
+        self._lines: list[list[Phrase]] | None = None
+        self._text: str | None = None
+        self._tables: dict[str, list[list[list[str]]]] = {}
+
+    @property
+    def page(self) -> Any:
+        """The page to read: without doubled faux-bold characters when there are any and dedupe is on."""
+        if self._page is None:
+            _control_chars_as_spaces(self.raw.chars)
+            drop = doubled_chars(self.raw.chars) if self.dedupe else set()
+            self._page = self.raw.filter(lambda obj: id(obj) not in drop) if drop else self.raw
+        return self._page
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.raw.chars)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.page.extract_text()
+        return self._text
+
+    @property
+    def lines(self) -> list[list[Phrase]]:
+        """Lines top to bottom, each a list of phrases left to right."""
+        if self._lines is None:
+            self._lines = _lines(self.page.extract_words())
+        return self._lines
+
+    def tables(self, settings: dict[str, Any] | None = None) -> list[list[list[str]]]:
+        """The page's tables as rows of cleaned cell texts (None -> "", whitespace collapsed)."""
+        key = json.dumps(settings or {}, sort_keys=True, default=str)
+        if key not in self._tables:
+            found = self.page.extract_tables(settings or {})
+            self._tables[key] = [[[" ".join((cell or "").split()) for cell in row] for row in table]
+                                 for table in found]
+        return self._tables[key]
+
+    def region_text(self, box: list[float]) -> str:
+        width, height = float(self.page.width), float(self.page.height)
+        if all(0 <= v <= 1 for v in box):
+            box = [box[0] * width, box[1] * height, box[2] * width, box[3] * height]
+        x0, top, x1, bottom = max(0.0, box[0]), max(0.0, box[1]), min(width, box[2]), min(height, box[3])
+        if x1 <= x0 or bottom <= top:
+            return ""
+        return self.page.within_bbox((x0, top, x1, bottom)).extract_text()
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _control_chars_as_spaces(chars: list[dict[str, Any]]) -> None:
+    """Chromium's PDFs with some TrueType fonts (NanumGothic...) map the space glyph to U+0001: read
+    control characters as the spaces they print as, so words, labels and cells split where they should."""
+    for char in chars:
+        text = char["text"]
+        if len(text) == 1 and ord(text) < 32 and text not in "\t\n\r":
+            char["text"] = " "
+
+
+def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[int]:
+    """The ids of characters that repeat an earlier one (same text, font and size, within `tolerance`
+    points): faux bold. A grid lookup in one pass, where pdfplumber's dedupe_chars() sorts and groups
+    every character; the characters kept are the same (the first of each cluster)."""
+    size = 2 * tolerance  # a twin within `tolerance` is in this cell or the next one on its side
+    cells: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    drop: set[int] = set()
+    for char in chars:
+        text, x, y = char["text"], char["x0"], char["top"]
+        gx, gy = int(x // size), int(y // size)
+        sx = gx - 1 if x - gx * size < tolerance else gx + 1
+        sy = gy - 1 if y - gy * size < tolerance else gy + 1
+        twin = False
+        for key in ((text, gx, gy), (text, sx, gy), (text, gx, sy), (text, sx, sy)):
+            for other in cells.get(key, ()):
+                if (abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
+                        and other["fontname"] == char["fontname"] and other["size"] == char["size"]):
+                    twin = True
+                    break
+            if twin:
+                break
+        if twin:
+            drop.add(id(char))
+        else:
+            cells.setdefault((text, gx, gy), []).append(char)
+    return drop
+
+
+def _lines(words: list[dict[str, Any]]) -> list[list[Phrase]]:
+    lines: list[list[dict[str, Any]]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
+        middle = (word["top"] + word["bottom"]) / 2
+        height = word["bottom"] - word["top"]
+        if lines:
+            last = lines[-1]
+            line_middle = sum((w["top"] + w["bottom"]) / 2 for w in last) / len(last)
+            if abs(middle - line_middle) <= 0.5 * min(height, last[0]["bottom"] - last[0]["top"]):
+                last.append(word)
+                continue
+        lines.append([word])
+    result = []
+    for line in lines:
+        line.sort(key=lambda w: w["x0"])
+        phrases = [Phrase([line[0]])]
+        for word in line[1:]:
+            previous = phrases[-1].words[-1]
+            size = max(word["bottom"] - word["top"], previous["bottom"] - previous["top"])
+            if word["x0"] - previous["x1"] > 0.8 * size:
+                phrases.append(Phrase([word]))
+            else:
+                phrases[-1].words.append(word)
+        result.append(phrases)
+    return result

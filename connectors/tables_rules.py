@@ -1,0 +1,153 @@
+"""Row validation for `table.validate`: required columns, types, ranges, patterns, allowed values.
+
+`check_row` returns the row with its values typed (numbers as numbers, dates as ISO text) and the
+list of what is wrong with it, each a sentence naming the column and the value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from connectors.pdf_values import parse_date, parse_number
+
+RuleType = Literal["text", "string", "number", "integer", "date", "boolean", "email"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TRUE = {"true", "yes", "y", "1", "on", "예", "o"}
+_FALSE = {"false", "no", "n", "0", "off", "아니오", "x"}
+
+
+class ColumnRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: RuleType | None = None
+    required: bool = False
+    min: int | float | str | None = Field(None, description="Smallest number (or ISO date) allowed.")
+    max: int | float | str | None = Field(None, description="Largest number (or ISO date) allowed.")
+    pattern: str | None = Field(None, description="A regular expression the whole text must match.")
+    one_of: list[Any] | None = Field(None, validation_alias=AliasChoices("one_of", "in"))
+    min_length: int | None = Field(None, ge=0)
+    max_length: int | None = Field(None, ge=0)
+    unique: bool = False
+    decimal: Literal[".", ","] | None = None
+    formats: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _valid_pattern(self) -> ColumnRule:
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {self.pattern!r} is not a valid regular expression: {exc}") from None
+        return self
+
+
+def check_row(row: dict[str, Any], *, required: list[str], rules: dict[str, ColumnRule]
+              ) -> tuple[dict[str, Any], list[str]]:
+    """(the row with typed values, the problems found)."""
+    problems: list[str] = []
+    typed = dict(row)
+    for column in required:
+        if column not in rules and _blank(row.get(column)):
+            problems.append(f"{column} is missing" if column in row else f"column {column!r} is missing")
+    for column, rule in rules.items():
+        value = row.get(column)
+        if _blank(value):
+            if rule.required:
+                problems.append(f"{column} is missing" if column in row else f"column {column!r} is missing")
+            typed[column] = None
+            continue
+        try:
+            typed[column] = _check(column, value, rule)
+        except ValueError as exc:
+            problems.append(str(exc))
+    return typed, problems
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check(column: str, value: Any, rule: ColumnRule) -> Any:
+    shown = repr(value)
+    converted = _convert(column, value, rule)
+    if rule.min is not None or rule.max is not None:
+        low, high = _bound(rule.min, rule), _bound(rule.max, rule)
+        if low is not None and converted < low:
+            raise ValueError(f"{column} {shown} is below the minimum {rule.min}")
+        if high is not None and converted > high:
+            raise ValueError(f"{column} {shown} is above the maximum {rule.max}")
+    text = str(converted)
+    if rule.min_length is not None and len(text) < rule.min_length:
+        raise ValueError(f"{column} {shown} is shorter than {rule.min_length} characters")
+    if rule.max_length is not None and len(text) > rule.max_length:
+        raise ValueError(f"{column} {shown} is longer than {rule.max_length} characters")
+    if rule.pattern is not None and not re.fullmatch(rule.pattern, str(value).strip()):
+        raise ValueError(f"{column} {shown} does not match the pattern {rule.pattern!r}")
+    if rule.one_of is not None and converted not in rule.one_of and str(converted) not in map(str, rule.one_of):
+        allowed = ", ".join(map(str, rule.one_of[:10])) + (", ..." if len(rule.one_of) > 10 else "")
+        raise ValueError(f"{column} {shown} is not one of: {allowed}")
+    return converted
+
+
+def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
+    kind = rule.type or ("number" if rule.min is not None or rule.max is not None else None)
+    try:
+        if kind in ("number", "integer"):
+            number = parse_number(value, decimal=rule.decimal)
+            if kind == "integer":
+                if float(number) != int(number):
+                    raise ValueError("not a whole number")
+                number = int(number)
+            return number
+        if kind == "date":
+            return parse_date(value, formats=rule.formats)
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().casefold()
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
+            raise ValueError("not yes/no")
+        if kind == "email":
+            text = str(value).strip()
+            if not _EMAIL.match(text):
+                raise ValueError("not an e-mail address")
+            return text
+        if kind in ("text", "string"):
+            return str(value).strip() if not isinstance(value, str) else value.strip()
+    except ValueError:
+        raise ValueError(f"{column} {value!r} is not {_article(kind)}") from None
+    return value
+
+
+def _article(kind: str | None) -> str:
+    return {"integer": "a whole number", "email": "an e-mail address", "boolean": "yes or no"}.get(
+        kind or "", f"a {kind}")
+
+
+def _bound(bound: float | str | None, rule: ColumnRule) -> Any:
+    if bound is None:
+        return None
+    if rule.type == "date":
+        return parse_date(bound) if not isinstance(bound, dt.date) else bound.isoformat()
+    return parse_number(bound) if isinstance(bound, str) else bound
+
+
+def duplicates(rows: list[dict[str, Any]], columns: list[str]) -> dict[int, str]:
+    """Row index -> problem, for rows repeating the value(s) of an earlier row in `columns`."""
+    seen: dict[tuple[Any, ...], int] = {}
+    found: dict[int, str] = {}
+    for index, row in enumerate(rows):
+        key = tuple(row.get(c) for c in columns)
+        if all(_blank(v) for v in key):
+            continue
+        if key in seen:
+            shown = ", ".join(f"{c}={row.get(c)!r}" for c in columns)
+            found[index] = f"{shown} repeats row {seen[key] + 1}"
+        else:
+            seen[key] = index
+    return found

@@ -1,0 +1,289 @@
+"""Every browser action against the sample ERP, in real Chromium launched by pytest-playwright."""
+
+from __future__ import annotations
+
+import csv
+import textwrap
+import time
+import zipfile
+
+import pytest
+from loguru import logger
+
+from connectors.browser_launch import use_browser
+from orchestrator.context import RunSession, StepContext
+from orchestrator.errors import ApplicationError, BusinessError, RetakeError
+from orchestrator.loader import load_project
+from orchestrator.runner import _capture_evidence, execute_steps
+
+pytestmark = pytest.mark.browser
+
+SECRETS = {"ERP_USER": "clerk", "ERP_PASSWORD": "demo-password"}
+LOGIN = """
+  - id: page
+    browser.goto: /invoices/new
+  - if: "{{ '/login' in steps.page.url }}"
+    browser.fill_form:
+      fields: {Username: "{{ secrets.ERP_USER }}", Password: "{{ secrets.ERP_PASSWORD }}"}
+      submit: {role: button, name: Sign in}
+"""
+
+
+@pytest.fixture
+def run_steps(browser, make_project, erp):
+    """Run YAML steps of a one-item robot in this thread, on pytest-playwright's browser; returns ctx."""
+    use_browser(browser)
+    sessions: list[RunSession] = []
+
+    def run(steps: str, *, options: str = "", item: object = None, fails: bool = False) -> StepContext:
+        body = f"""
+        robots:
+          t:
+            secrets: [ERP_USER, ERP_PASSWORD]
+            browser: {{base_url: "{erp.url}"{options}}}
+            steps:
+        """
+        head, rest = (LOGIN, steps[len(LOGIN):]) if steps.startswith(LOGIN) else ("", steps)
+        listed = textwrap.dedent(head) + textwrap.dedent(rest.strip("\n") + "\n")
+        root = make_project(textwrap.dedent(body) + textwrap.indent(listed, "    "))
+        loaded = load_project(root)
+        session = RunSession(project=loaded, robot_name="t", run_id=f"run-{len(sessions)}", inputs={},
+                             secrets=dict(SECRETS))
+        sessions.append(session)
+        ctx = StepContext(session=session, item=item, index=0, key="item")
+        ctx.log = logger.bind(run_id=session.run_id, robot="t", item="item", step="-")
+        if not fails:
+            execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
+            return ctx
+        with pytest.raises(RetakeError) as failure:  # as the runner does: the failure, then its evidence
+            execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
+        _capture_evidence(ctx, failure.value)
+        return ctx
+
+    yield run
+    for session in sessions:
+        session.close()
+
+
+def test_goto_follows_the_login_redirect_and_fill_form_logs_in(run_steps, erp):
+    ctx = run_steps(LOGIN + "  - {id: after, browser.goto: /}\n")
+    assert "/login?next=" in ctx.steps["page"]["url"]
+    assert ctx.steps["page"]["status"] == 200 and "Sign in" in ctx.steps["page"]["title"]
+    assert ctx.steps["after"]["url"].endswith("/") and ctx.steps["after"]["title"].startswith("Home")
+
+
+def test_fill_form_sets_text_number_date_dropdown_and_checkbox_then_submits(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - id: entry
+        browser.fill_form:
+          fields:
+            Vendor: 주식회사 한빛상사
+            Invoice number: T-FORM-1
+            Invoice date: 2026-03-14
+            Due date: 2026-04-30
+            Currency: KRW
+            Amount: 1234567
+            Category: Office supplies
+            Notes: "two\\nlines"
+            Urgent: true
+          submit: {role: button, name: Save invoice}
+      - id: number
+        browser.text: {test_id: confirmation-number}
+    """)
+    saved = erp.state.invoices[-1]
+    assert ctx.steps["number"] == saved["confirmation"]
+    assert (saved["vendor"], saved["invoice_no"], saved["invoice_date"], saved["due_date"]) == \
+        ("주식회사 한빛상사", "T-FORM-1", "2026-03-14", "2026-04-30")
+    assert (saved["currency"], saved["amount"], saved["category"], saved["urgent"]) == \
+        ("KRW", 1234567.0, "Office supplies", True)
+    assert saved["notes"].replace("\r\n", "\n") == "two\nlines"  # browsers submit CRLF
+    assert ctx.steps["entry"] == {"filled": ["Vendor", "Invoice number", "Invoice date", "Due date", "Currency",
+                                             "Amount", "Category", "Notes", "Urgent"], "submitted": True}
+
+
+def test_single_field_actions_fill_select_check_click(run_steps, erp):
+    run_steps(LOGIN + """
+      - browser.fill: {locator: {label: Vendor}, value: Initech}
+      - browser.fill: {locator: "label=Invoice number", value: T-SINGLE-1, typing: true}
+      - browser.fill: {locator: {label: Invoice date}, value: 2026-01-02}
+      - browser.select: {locator: {label: Currency}, value: EUR}
+      - browser.select: {locator: {role: combobox, name: Category}, label: Logistics}
+      - browser.fill: {locator: {role: spinbutton, name: Amount}, value: 99.5}
+      - browser.check: {label: Urgent}
+      - browser.check: {locator: {label: Urgent}, checked: true}
+      - browser.uncheck: {label: Urgent}
+      - browser.click: {role: button, name: Save invoice}
+      - browser.wait_for: {text: was saved}
+    """)
+    saved = erp.state.invoices[-1]
+    assert (saved["vendor"], saved["invoice_no"], saved["currency"], saved["category"], saved["amount"],
+            saved["urgent"]) == ("Initech", "T-SINGLE-1", "EUR", "Logistics", 99.5, False)
+
+
+def test_fill_form_method_fill_and_list_of_locators(run_steps, erp):
+    run_steps(LOGIN + """
+      - browser.fill_form:
+          method: fill
+          fields:
+            - {locator: ["#vendor-stale-id", {label: Vendor}], value: Globex}
+            - {locator: {label: Invoice number}, value: T-LIST-1}
+            - {locator: {label: Invoice date}, value: 2026-02-03}
+            - {locator: {label: Currency}, value: CHF}
+            - {locator: {role: spinbutton, name: Amount}, value: 10}
+            - {locator: {label: Category}, value: Goods}
+          submit: {role: button, name: Save invoice}
+      - browser.wait_for: {test_id: confirmation-number}
+    """)
+    assert erp.state.invoices[-1]["invoice_no"] == "T-LIST-1"
+    assert erp.state.invoices[-1]["currency"] == "CHF"
+
+
+def test_fallback_locators_survive_a_changed_id(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - id: vendor
+        browser.attribute:
+          locator: ["#vendor", "input[name=vendor]", {label: Vendor}]
+          attribute: id
+    """)
+    assert ctx.steps["vendor"].startswith("f")  # the per-session id, found through the label
+
+
+def test_a_locator_matching_nothing_fails_with_its_description(run_steps):
+    started = time.monotonic()
+    with pytest.raises(ApplicationError, match=r"nothing on the page matches '#nope' or \{role: 'button', "
+                                               r"name: 'Nope'\} after 0.8s"):
+        run_steps(LOGIN + """
+          - browser.click: ["#nope", {role: button, name: Nope}]
+            timeout: 1s
+            retry: {attempts: 1}
+        """)
+    assert time.monotonic() - started < 5
+
+
+def test_a_timeout_is_an_application_error_naming_the_step(run_steps):
+    with pytest.raises(ApplicationError, match=r"browser.click \{role: 'button', name: 'Missing'\}: timed out"):
+        run_steps(LOGIN + """
+          - browser.click: {role: button, name: Missing}
+            timeout: 1s
+            retry: {attempts: 1}
+        """)
+
+
+def test_a_value_the_field_refuses_is_a_business_error(run_steps):
+    with pytest.raises(BusinessError, match=r'Amount: the field kept ""'):
+        run_steps(LOGIN + "  - browser.fill_form: {fields: {Amount: '1.234,56'}}\n")
+    with pytest.raises(BusinessError, match=r"Currency: no option \"XYZ\""):
+        run_steps(LOGIN + "  - browser.fill_form: {fields: {Currency: XYZ}}\n")
+
+
+def test_text_attribute_table_and_count_read_the_list(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - browser.goto: /invoices
+      - {id: rows, browser.table: "#invoice-list"}
+      - {id: vendors, browser.text: {locator: "#invoice-list tbody td:nth-child(3)", all: true}}
+      - {id: href, browser.attribute: {locator: {role: link, name: Export CSV}, attribute: href}}
+      - {id: count, browser.count: "#invoice-list tbody tr"}
+      - {id: title, browser.evaluate: "document.title"}
+      - browser.hover: {role: link, name: Export CSV}
+      - browser.goto: /
+      - {id: back, browser.back: {}}
+      - {id: again, browser.reload: {}}
+    """)
+    assert ctx.steps["back"]["url"].endswith("/invoices") and ctx.steps["again"]["status"] == 200
+    rows = ctx.steps["rows"]
+    assert len(rows) == len(erp.state.invoices) == ctx.steps["count"]
+    newest = erp.state.invoices[-1]
+    assert rows[0]["Confirmation"] == newest["confirmation"] and rows[0]["Vendor"] == newest["vendor"]
+    assert list(rows[0]) == ["Confirmation", "Invoice no", "Vendor", "Invoice date", "Due date", "PO number",
+                             "Currency", "Amount", "Category", "Entered by"]
+    assert ctx.steps["vendors"] == [r["Vendor"] for r in rows]
+    assert ctx.steps["href"].startswith("/invoices/export.csv")
+    assert ctx.steps["title"] == "Invoices - ACME ERP"
+
+
+def test_press_and_wait_for_url_search_the_list(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - browser.goto: /invoices
+      - browser.fill: {locator: {placeholder: "Vendor, invoice or confirmation no"}, value: Northwind}
+      - browser.press: {key: Enter, locator: {label: Search}}
+      - {id: url, browser.wait_for: {url: "**/invoices?q=Northwind"}}
+      - {id: rows, browser.table: "#invoice-list"}
+    """)
+    assert ctx.steps["url"].endswith("q=Northwind")
+    assert ctx.steps["rows"] and all(r["Vendor"] == "Northwind Supplies Ltd" for r in ctx.steps["rows"])
+
+
+def test_download_screenshot_and_pdf_go_into_the_artifacts(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - browser.goto: /invoices
+      - {id: csv, browser.download: {role: link, name: Export CSV}}
+      - {id: shot, browser.screenshot: {}}
+      - {id: part, browser.screenshot: {locator: "#invoice-list", path: out/list.png}}
+      - {id: pdf, browser.pdf: {}}
+    """)
+    root = ctx.session.root
+    with open(root / ctx.steps["csv"], encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(erp.state.invoices)
+    assert (root / ctx.steps["shot"]).read_bytes()[:4] == b"\x89PNG"
+    assert ctx.steps["part"] == "out/list.png" and (root / "out/list.png").stat().st_size > 1000
+    assert (root / ctx.steps["pdf"]).read_bytes()[:5] == b"%PDF-"
+    assert {a["kind"] for a in ctx.artifacts} == {"download", "screenshot", "pdf"}
+
+
+def test_upload_puts_project_files_into_a_file_input(run_steps, tmp_path):
+    (tmp_path / "project").mkdir(exist_ok=True)
+    (tmp_path / "project" / "scan.txt").write_text("hello", encoding="utf-8")
+    ctx = run_steps("""
+      - browser.goto: "data:text/html,<label>Scan <input type=file id=f multiple></label>"
+      - {id: up, browser.upload: {locator: {label: Scan}, files: [scan.txt]}}
+      - {id: name, browser.evaluate: "document.getElementById('f').files[0].name"}
+    """)
+    assert ctx.steps["up"] == ["scan.txt"] and ctx.steps["name"] == "scan.txt"
+
+
+def test_a_failure_leaves_screenshot_html_and_a_trace_without_secrets(run_steps, erp):
+    from orchestrator.logs import register_secrets
+
+    register_secrets(list(SECRETS.values()))
+    ctx = run_steps("""
+      - browser.goto: /login
+      - browser.fill: {locator: {label: Username}, value: "{{ secrets.ERP_USER }}"}
+      - browser.fill_form: {fields: {Password: "{{ secrets.ERP_PASSWORD }}"}}
+      - browser.click: "#does-not-exist"
+        timeout: 1s
+        retry: {attempts: 1}
+    """, fails=True)
+    kinds = {a["kind"]: ctx.session.root / a["path"] for a in ctx.artifacts}
+    assert set(kinds) == {"screenshot", "html", "trace"}
+    assert kinds["screenshot"].read_bytes()[:4] == b"\x89PNG"
+    html = kinds["html"].read_text(encoding="utf-8")
+    assert "data-retake-secret" in html and "demo-password" not in html
+    with zipfile.ZipFile(kinds["trace"]) as trace:
+        blob = b"".join(trace.read(name) for name in trace.namelist())
+    assert b"does-not-exist" in blob and b"Username" in blob  # the trace did record the login page
+    assert b"demo-password" not in blob and b"clerk" not in blob
+
+
+def test_locators_reach_into_iframes(run_steps):
+    inner = "<label>Amount <input id=amount></label><button>Go</button>"
+    ctx = run_steps(f"""
+      - browser.goto: "data:text/html,<h1>Legacy</h1><iframe id=main srcdoc='{inner}'></iframe>"
+      - browser.fill: {{locator: {{frame: "#main", label: Amount}}, value: "42"}}
+      - {{id: value, browser.attribute: {{locator: {{frame: "#main", css: "#amount"}}, attribute: value}}}}
+      - {{id: count, browser.count: {{frame: ["#main"], role: button, name: Go}}}}
+    """)
+    assert ctx.steps["value"] == "42" and ctx.steps["count"] == 1
+
+
+def test_switch_page_follows_a_popup_and_comes_back(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - browser.goto: /invoices
+      - browser.evaluate: "window.open('/invoices/new', '_blank')"
+      - {id: popup, browser.switch_page: last}
+      - {id: label, browser.text: "label >> nth=0"}
+      - {id: back, browser.close_page: {}}
+    """)
+    assert ctx.steps["popup"]["url"].endswith("/invoices/new") and ctx.steps["popup"]["index"] == 1
+    assert ctx.steps["label"] == "Vendor"
+    assert ctx.steps["back"]["url"].endswith("/invoices")

@@ -1,0 +1,64 @@
+"""Numbers in local formats, dates and page selections read the way documents write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.pdf_values import convert, parse_date, parse_number, select_pages
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("1,234,567", 1234567), ("1.234,56", 1234.56), ("1 234,56", 1234.56), ("1\u00a0234,56", 1234.56),
+    ("USD 16,305.86", 16305.86), ("10,507,900원", 10507900), ("₩1,234,567", 1234567), ("1.234,56 €", 1234.56),
+    ("CHF 1'234.50", 1234.5), ("(120.00)", -120.0), ("-120.00", -120.0), ("1.234,56-", -1234.56),
+    ("18", 18), ("0.125", 0.125), ("12,34", 12.34), ("1.234.567", 1234567), ("Total due: 1,234", 1234),
+])
+def test_numbers_are_read_in_their_local_format(text, number):
+    value = parse_number(text)
+    assert value == number and type(value) is type(number)
+
+
+def test_an_explicit_decimal_mark_settles_the_ambiguous_cases():
+    assert parse_number("1,234", decimal=",") == 1.234
+    assert parse_number("1.234", decimal=".") == 1.234
+    assert parse_number("1.234", decimal=",") == 1234
+
+
+@pytest.mark.parametrize("text", ["", "n/a", "USD"])
+def test_text_without_digits_is_not_a_number(text):
+    with pytest.raises(ValueError, match="not a number"):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("2026-06-19", "2026-06-19"), ("08.08.2026", "2026-08-08"), ("14 Mar 2026", "2026-03-14"),
+    ("2026년 2월 9일", "2026-02-09"), ("2026.04.10", "2026-04-10"), ("March 14, 2026", "2026-03-14"),
+    ("Date: 2026-06-19 (Fri)", "2026-06-19"), ("2026. 3. 14.", "2026-03-14"), ("2026年3月14日", "2026-03-14"),
+    ("2026-03-14T10:30:00", "2026-03-14"), ("20260314", "2026-03-14"),
+])
+def test_dates_come_out_in_iso_format(text, iso):
+    assert parse_date(text) == iso
+
+
+def test_a_date_in_an_unlisted_format_names_the_formats_tried():
+    assert parse_date("03/04/2026", formats=["%m/%d/%Y"]) == "2026-03-04"
+    with pytest.raises(ValueError, match="formats tried"):
+        parse_date("03/04/2026")
+
+
+def test_convert_keeps_blank_as_none_and_tidies_text():
+    assert convert("  ", "number") is None
+    assert convert("Harbor   Warehouse\n 12  Quay Road ", "text") == "Harbor Warehouse\n12 Quay Road"
+
+
+@pytest.mark.parametrize(("spec", "pages"), [
+    ("all", [0, 1, 2, 3, 4]), (None, [0, 1, 2, 3, 4]), (1, [0]), (-1, [4]), ("last", [4]), ("2-4", [1, 2, 3]),
+    ("1,3,5-7", [0, 2, 4]), ([1, 3], [0, 2]), ("3-last", [2, 3, 4]), (9, []),
+])
+def test_page_selections(spec, pages):
+    assert select_pages(spec, 5) == pages
+
+
+def test_a_bad_page_selection_says_what_is_accepted():
+    with pytest.raises(ValueError, match="ranges"):
+        select_pages("first two", 5)
