@@ -116,6 +116,6 @@ def embedded_worker(threads: int) -> Any:
 def stop_embedded_worker() -> None:
     global _worker
     if _worker is not None:
-        _worker.stop()
+        _worker.stop(timeout=20_000)  # ms: a thread stuck in a dead browser must not hang the exit
         _worker = None
     projects.close_all()
