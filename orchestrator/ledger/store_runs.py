@@ -53,17 +53,8 @@ class RunStore:
 
     def fail_run(self, run_id: str, error: str, status: RunStatus = RunStatus.FAILED) -> bool:
         """Close a run that cannot go on (it could not start, its work was lost); open items fail with it."""
-        now = utcnow()
-        with self.engine.begin() as conn:
-            run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
-                               .with_for_update()).first()
-            if run is None or run.status not in OPEN_RUN_STATES:
-                return False
-            conn.execute(update(items).where(and_(items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES)))
-                         .values(status=ItemStatus.FAILED.value, finished_at=now, error_kind="application",
-                                 error_message=error))
-            self._close(conn, run_id, status=status, error=error, started=run.started_at, now=now)
-        return True
+        return self._end_open_run(run_id, item_status=ItemStatus.FAILED, kind="application", message=error,
+                                  status=status) is not None
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -137,6 +128,12 @@ class RunStore:
 
     def cancel_run(self, run_id: str, reason: str = "cancelled") -> str | None:
         """Stop a queued or running run: its open items become cancelled. None when it had already ended."""
+        return self._end_open_run(run_id, item_status=ItemStatus.CANCELLED, kind="cancelled", message=reason,
+                                  status=RunStatus.CANCELLED)
+
+    def _end_open_run(self, run_id: str, *, item_status: ItemStatus, kind: str, message: str,
+                      status: RunStatus) -> str | None:
+        """End a run that is still open, and its open items with it; None when it had already ended."""
         now = utcnow()
         with self.engine.begin() as conn:
             run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
@@ -144,10 +141,8 @@ class RunStore:
             if run is None or run.status not in OPEN_RUN_STATES:
                 return None
             conn.execute(update(items).where(and_(items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES)))
-                         .values(status=ItemStatus.CANCELLED.value, finished_at=now, error_kind="cancelled",
-                                 error_message=reason))
-            return self._close(conn, run_id, status=RunStatus.CANCELLED, error=reason, started=run.started_at,
-                               now=now)
+                         .values(status=item_status.value, finished_at=now, error_kind=kind, error_message=message))
+            return self._close(conn, run_id, status=status, error=message, started=run.started_at, now=now)
 
     def timeout_run(self, run_id: str, message: str) -> str | None:
         """The run passed its time limit: its open items fail with a timeout error and it closes."""
