@@ -35,10 +35,6 @@ class LoadedProject:
     def runs_dir(self) -> Path:
         return self.state_dir / "runs"
 
-    def where(self, kind: str, name: str, *path: Any, key: bool = False) -> Problem | None:
-        src, prefix = self.origin[(kind, name)]
-        return src.problem(prefix + path, "", key=key)
-
     def problem(self, kind: str, name: str, path: tuple[Any, ...], message: str, *, key: bool = False) -> Problem:
         src, prefix = self.origin[(kind, name)]
         return src.problem(prefix + path, message, key=key)

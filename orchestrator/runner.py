@@ -63,13 +63,6 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def run_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *, guard: RunGuard | None = None) -> str | None:
-    """Do one claimed item and record it; returns the run's final status if this item closed the run."""
-    result = work_item(session, ledger, row, guard=guard)
-    ledger.finish_items(session.run_id, [result])
-    return ledger.complete_if_done(session.run_id)
-
-
 def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
               guard: RunGuard | None = None) -> dict[str, Any]:
     """Do one claimed item; returns what the ledger records of it (`Ledger.finish_items` takes a batch).

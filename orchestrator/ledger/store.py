@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from orchestrator.ledger.rows import aware as _aware
 from orchestrator.ledger.rows import final_status, new_run_id, utcnow
 from orchestrator.ledger.store_fleet import FleetStore
 from orchestrator.ledger.store_items import ItemStore
 from orchestrator.ledger.store_runs import RunStore
 
-__all__ = ["Ledger", "final_status", "new_run_id", "utcnow", "_aware"]
+__all__ = ["Ledger", "final_status", "new_run_id", "utcnow"]
 
 
 class Ledger(RunStore, ItemStore, FleetStore):
