@@ -5,6 +5,7 @@ The page script and the rules for field names are in `browser_forms`.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import field_validator
@@ -57,7 +58,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
                 payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
         submit = browser_forms.fast_form(args.submit) if args.submit is not None else None
         if payload:
-            navigations = browser.navigations
+            navigations, downloads = browser.navigations, browser.downloads
             result = _run_script(ctx, browser, payload, submit, timeout)
             unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
             if unresolved and len(unresolved) == len(payload):
@@ -74,7 +75,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
             pending = [i for i in pending if i not in done]
             submitted = result["submitted"]
             if result.get("navigating"):
-                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True))
+                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True), downloads=downloads)
     for i in pending:
         label, spec, _ = entries[i]
         what = f"browser.fill_form field {label}"
@@ -97,7 +98,10 @@ def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]]
                 timeout: float) -> dict[str, Any]:
     with guard(ctx, browser, "browser.fill_form", timeout_ms=timeout):
         try:
-            return browser.page.evaluate(browser_forms.FILL_SCRIPT, [payload, submit, SECRET_MARK])
+            args = [payload, submit, SECRET_MARK]
+            result = browser.page.evaluate(browser_forms.CALL_SCRIPT, json.dumps(args))
+            # A page the init script did not reach (a document written by a script...): send it whole.
+            return result if result is not None else browser.page.evaluate(browser_forms.FILL_SCRIPT, args)
         except Exception as exc:
             if "Execution context was destroyed" in str(exc) and submit is not None:
                 return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True,

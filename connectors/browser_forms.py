@@ -123,6 +123,7 @@ FILL_SCRIPT = r"""
       window.addEventListener('submit', onSubmit); window.addEventListener('click', onClick);
       found[0].click();
       window.removeEventListener('submit', onSubmit); window.removeEventListener('click', onClick);
+      if (typeof window.__retakeLeft === 'function') window.__retakeLeft();  // judged here already
       navigating = seen.some(e => !e.defaultPrevented && (e.type === 'submit' || (e.target.closest
         && (a => a && a.getAttribute('href') && !a.getAttribute('href').startsWith('#')
           && !a.getAttribute('href').startsWith('javascript:') && a.target !== '_blank')(e.target.closest('a[href]')))));
@@ -132,6 +133,12 @@ FILL_SCRIPT = r"""
   return {results, submitted, navigating};
 }
 """
+
+# Installed in every page of a run's context (an init script), so that a fill is one small call with its
+# data as one JSON string: sending the script and a nested argument each time costs more than the fill.
+INSTALL_SCRIPT = ("Object.defineProperty(window, '__retakeFill', {value: " + FILL_SCRIPT.strip()
+                  + ", configurable: true, enumerable: false});")
+CALL_SCRIPT = "s => typeof window.__retakeFill === 'function' ? window.__retakeFill(JSON.parse(s)) : null"
 
 
 def is_selector(key: str) -> bool:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from connectors import browser_launch, browser_secrets
+from connectors import browser_launch, browser_scripts, browser_secrets
 from connectors.browser_options import robot_options
 from orchestrator.errors import ApplicationError, RetakeError
 
@@ -25,25 +25,6 @@ ROTATE_EVERY = 10
 CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
                "Browser closed")
 
-
-WATCH_LEAVING = r"""
-el => {
-  window.__retakeLeaving = false;
-  if (window.__retakeWatch) return;
-  window.__retakeWatch = true;
-  const leaves = e => {
-    if (e.defaultPrevented) return false;
-    if (e.type === 'submit') return !e.target.target || e.target.target === '_self';
-    const a = e.target.closest ? e.target.closest('a[href]') : null;
-    if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download')) return false;
-    const href = a.getAttribute('href');
-    return !href.startsWith('#') && !href.toLowerCase().startsWith('javascript:');
-  };
-  const mark = e => { if (leaves(e)) window.__retakeLeaving = true; };
-  window.addEventListener('submit', mark);
-  window.addEventListener('click', mark);
-}
-"""
 
 _deferred: dict[int, list[BrowserSession]] = {}
 _deferred_lock = threading.Lock()
@@ -65,6 +46,7 @@ class BrowserSession:
         self.items_in_chunk = 0
         self.crashed = False
         self.navigations = 0
+        self.downloads = 0
         self.base_url = self._render(self.options.base_url)
         self.state_file = self._state_file()
 
@@ -96,6 +78,8 @@ class BrowserSession:
             raise ApplicationError(f"could not open a browser context ({exc}); a fresh browser is started "
                                    "when the step is retried") from exc
         self.kwargs = kwargs
+        if page is None:  # a spare context is already prepared
+            _prepare(self.context)
         self.context.set_default_timeout(opts.timeout * 1000)
         self.context.set_default_navigation_timeout(opts.navigation_timeout * 1000)
         if opts.block:
@@ -116,15 +100,21 @@ class BrowserSession:
         page.on("dialog", lambda d: d.accept() if dialogs == "accept" else d.dismiss())
         page.on("crash", lambda _p: setattr(self, "crashed", True))
         page.on("framenavigated", self._navigated)
+        page.on("download", self._downloaded)
+
+    def _downloaded(self, _download: Any) -> None:
+        self.downloads += 1
 
     def _navigated(self, frame: Any) -> None:
         if self.page is not None and frame == self.page.main_frame:
             self.navigations += 1
 
-    def wait_navigation(self, since: int, timeout_ms: float) -> None:
-        """After a script submitted a form: wait until the next page has loaded (as a click would)."""
+    def wait_navigation(self, since: int, timeout_ms: float, *, downloads: int | None = None) -> None:
+        """After a click or script that submitted a form or followed a link: wait until the next page has
+        loaded (a link that turned out to be a download ends the wait)."""
         deadline = time.monotonic() + timeout_ms / 1000
-        while self.navigations == since and time.monotonic() < deadline:
+        downloads = self.downloads if downloads is None else downloads
+        while self.navigations == since and self.downloads == downloads and time.monotonic() < deadline:
             self.page.wait_for_timeout(5)
         if self.navigations != since:
             self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
@@ -132,15 +122,16 @@ class BrowserSession:
     def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
         that the next step (a form script, a text read) does not see the page being left."""
-        since = self.navigations
-        loc.evaluate(WATCH_LEAVING, timeout=timeout)
+        since, downloads = self.navigations, self.downloads
         loc.click(timeout=timeout, **options)
         try:
-            leaving = self.page.evaluate("() => window.__retakeLeaving === true")
+            leaving = self.page.evaluate(browser_scripts.ASK_LEFT)
         except Exception:  # noqa: BLE001 - the page went away while we asked: it is leaving
             leaving = True
+        if leaving is None:  # a page without the watcher: give a navigation the click started a moment
+            self.page.wait_for_timeout(50)
         if leaving or self.navigations != since:
-            self.wait_navigation(since, self.options.navigation_timeout * 1000)
+            self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
 
     def __exit__(self, *exc: object) -> None:
         if threading.get_ident() != self.owner:
@@ -162,6 +153,7 @@ class BrowserSession:
             if self.spare_key is not None and browser is not None and browser.is_connected():
                 # The next run in this thread starts at once: its context is made now, while idle.
                 spare = browser.new_context(**self.kwargs)
+                _prepare(spare)
                 if self.tracing is not None:
                     spare.tracing.start(**self.tracing)
                 _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
@@ -278,6 +270,11 @@ class BrowserSession:
 
 
 _spares: dict[int, tuple[Any, str, Any, Any]] = {}
+
+
+def _prepare(context: Any) -> None:
+    """What every page of a run's context carries from its first script on (the form filler)."""
+    context.add_init_script(browser_scripts.init_script())
 
 
 def _take_spare(browser: Any, key: str | None) -> tuple[Any, Any] | None:

@@ -36,6 +36,7 @@ class RunSession:
         self._resources: dict[tuple[str, int], Any] = {}
         self._stack = ExitStack()
         self._lock = threading.Lock()
+        self._base: dict[str, Any] | None = None
 
     @property
     def root(self) -> Path:
@@ -98,17 +99,21 @@ class RunSession:
             return str(path)
 
     def expression_base(self) -> dict[str, Any]:
-        tz = ZoneInfo(self.project.spec.timezone)
-        return {
-            "inputs": self.inputs,
-            "secrets": self.secrets,
-            "run": {"id": self.run_id, "robot": self.robot_name, "attempt": self.attempt,
-                    "started_at": self.started_at, "dir": self.relative(self.run_dir)},
-            "project": {"name": self.project.spec.project, "timezone": self.project.spec.timezone},
-            "files": self.files,
-            "read_table": self.read_table,
-            "now": lambda zone=None: dt.datetime.now(ZoneInfo(zone) if zone else tz),
-        }
+        """What every expression of the run can read (built once per session, a fresh dict each time)."""
+        base = self._base
+        if base is None:
+            tz = ZoneInfo(self.project.spec.timezone)
+            base = self._base = {
+                "inputs": self.inputs,
+                "secrets": self.secrets,
+                "run": {"id": self.run_id, "robot": self.robot_name, "attempt": self.attempt,
+                        "started_at": self.started_at, "dir": self.relative(self.run_dir)},
+                "project": {"name": self.project.spec.project, "timezone": self.project.spec.timezone},
+                "files": self.files,
+                "read_table": self.read_table,
+                "now": lambda zone=None: dt.datetime.now(ZoneInfo(zone) if zone else tz),
+            }
+        return dict(base)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,8 +54,9 @@ def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = Fa
 
 
 def wait_for(ledger: Ledger, run_id: str, *, on_progress: Callable[[dict[str, Any]], None] | None = None,
-             poll: float = 0.1, timeout: float | None = None) -> dict[str, Any]:
-    """Poll the ledger until the run is finished; `on_progress` sees the run row each time."""
+             poll: float = 0.1, timeout: float | None = None, wake: threading.Event | None = None) -> dict[str, Any]:
+    """Poll the ledger until the run is finished; `on_progress` sees the run row each time. `wake`, when
+    set by the process that closed the run, ends the wait between two polls."""
     deadline = time.monotonic() + timeout if timeout else None
     while True:
         run = ledger.get_run(run_id)
@@ -65,7 +67,10 @@ def wait_for(ledger: Ledger, run_id: str, *, on_progress: Callable[[dict[str, An
             return run
         if deadline and time.monotonic() > deadline:
             raise TimeoutError(f"run {run_id} still {run['status']} after {timeout:g}s")
-        time.sleep(poll)
+        if wake is not None:
+            wake.wait(poll)
+        else:
+            time.sleep(poll)
 
 
 def run_embedded(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, threads: int | None = None,
@@ -80,10 +85,20 @@ def run_embedded(loaded: LoadedProject, robot_name: str, given: dict[str, Any], 
 def wait_embedded(loaded: LoadedProject, run_id: str, *, threads: int | None = None,
                   on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Work a queued run with the in-process worker and wait for it."""
+    from orchestrator import events
+
+    finished = threading.Event()
+
+    def closed(_loaded: Any, run: dict[str, Any]) -> None:
+        if run.get("id") == run_id:
+            finished.set()
+
+    events.subscribe(closed)
     embedded_worker(threads or 1)
     try:
-        return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.05)
+        return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.1, wake=finished)
     finally:
+        events.unsubscribe(closed)
         projects.close_session(run_id)
 
 

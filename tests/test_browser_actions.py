@@ -120,6 +120,20 @@ def test_single_field_actions_fill_select_check_click(run_steps, erp):
             saved["urgent"]) == ("Initech", "T-SINGLE-1", "EUR", "Logistics", 99.5, False)
 
 
+def test_a_click_that_leaves_waits_for_the_next_page_and_one_that_downloads_does_not(run_steps, erp):
+    started = time.monotonic()
+    ctx = run_steps(LOGIN + """
+      - browser.goto: /
+      - {id: file, browser.click: {role: link, name: Export all invoices (CSV)}}
+      - {id: still, browser.text: h1}
+      - browser.click: {role: link, name: Invoices, exact: true}
+      - {id: list, browser.text: h1}
+    """)
+    assert ctx.steps["file"].rstrip("/") == erp.url.rstrip("/")  # the download left the page where it was
+    assert ctx.steps["still"].startswith("Home") and ctx.steps["list"].startswith("Invoices")
+    assert time.monotonic() - started < 20  # a download link does not wait out the 30 s page-load limit
+
+
 def test_fill_form_method_fill_and_list_of_locators(run_steps, erp):
     run_steps(LOGIN + """
       - browser.fill_form:
