@@ -154,6 +154,11 @@ def thread_browser(settings: LaunchSettings) -> Any:
     if warm is not None and _driver_alive(warm):
         playwright, driver_pid = warm.playwright, warm.driver_pid
     else:
+        if warm is not None and warm.owned and warm.playwright is not None:
+            try:  # a driver that died (stopped at a time limit): end its Playwright, whose loop is this thread's
+                warm.playwright.stop()
+            except Exception:  # noqa: BLE001
+                pass
         with _lock:  # the driver is the child process that appears now
             before = _children()
             playwright = sync_playwright().start()
@@ -189,8 +194,19 @@ def _crashed(message: str) -> Exception:
     return ApplicationError(message)
 
 
-def is_connected(self) -> bool:
+def stop_driver(thread_id: int) -> bool:
+    """Stop the Playwright driver of a thread whose call must end now (a time limit passed): the call
+    fails at once with "Connection closed", and the thread's next use starts a new driver and browser.
+    Returns False when the thread has no driver of its own to stop (a browser handed over by a test)."""
+    warm = _warm.get(thread_id)
+    if warm is None or not warm.owned or warm.driver_pid is None:
         return False
+    warm.browser = _Gone()
+    try:
+        os.kill(warm.driver_pid, signal.SIGKILL)
+    except OSError:
+        return False
+    return True
 
 
 def _children() -> set[int]:

@@ -18,7 +18,8 @@ from typing import Any
 
 from connectors import browser_launch, browser_scripts, browser_secrets
 from connectors.browser_options import robot_options
-from orchestrator.errors import ApplicationError, RetakeError
+from orchestrator.errors import ApplicationError, ResourceLost, RetakeError
+from orchestrator.timeouts import interrupt_with
 
 SECRET_MARK = "data-retake-secret"
 ROTATE_EVERY = 10
@@ -75,8 +76,8 @@ class BrowserSession:
             self.context, page = spare if spare else (browser.new_context(**kwargs), None)
         except Exception as exc:
             browser_launch.discard_browser()
-            raise ApplicationError(f"could not open a browser context ({exc}); a fresh browser is started "
-                                   "when the step is retried") from exc
+            raise ResourceLost(f"could not open a browser context ({exc}); the item starts again in a fresh "
+                               "browser") from exc
         self.kwargs = kwargs
         if page is None:  # a spare context is already prepared
             _prepare(self.context)
@@ -299,13 +300,21 @@ def _close_deferred() -> None:
         item.close()
 
 
+def _interruptible() -> Any:
+    """Playwright calls of this thread: a time limit that passes stops the thread's driver (the call
+    fails at once) rather than raising into the middle of the call, which would leave it stuck."""
+    owner = threading.get_ident()
+    return interrupt_with(lambda: browser_launch.stop_driver(owner))
+
+
 def open_browser(ctx: Any) -> BrowserSession:
     """The run's browser session in this thread, opened on first use, ready for the current item."""
-    session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
-    if session.crashed or session.context is None:
-        ctx.session.drop_resource("browser")
+    with _interruptible():
         session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
-    return session.for_item(ctx)
+        if session.crashed or session.context is None:
+            ctx.session.drop_resource("browser")
+            session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
+        return session.for_item(ctx)
 
 
 @contextmanager
@@ -313,7 +322,8 @@ def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | N
     """Playwright's errors as Retake's: timeouts and crashes are application errors (retried)."""
     started = time.monotonic()
     try:
-        yield
+        with _interruptible():
+            yield
     except RetakeError:
         raise
     except Exception as exc:
@@ -331,8 +341,8 @@ def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | N
             ctx.session.drop_resource("browser")  # the next try opens a new context
             if "Browser" in str(exc) or "browser" in message.lower() or "Connection closed" in str(exc):
                 browser_launch.discard_browser()  # ... in a new browser when the process is gone
-            raise ApplicationError(f"{what}: the browser crashed or was closed ({message}); a fresh browser "
-                                   "is started when the step is retried") from None
+            raise ResourceLost(f"{what}: the browser crashed or was closed ({message}); the item starts again "
+                               "in a fresh browser") from None
         if "strict mode violation" in str(exc):
             raise ApplicationError(f"{what}: the locator matches more than one element ({message}); make it "
                                    "more precise, or add `nth: 0`") from None

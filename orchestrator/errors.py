@@ -75,8 +75,18 @@ class ApplicationError(RetakeError):
     kind = "application"
 
 
+class ResourceLost(ApplicationError):
+    """A resource the item was using went away (the browser crashed, a connection dropped): the state the
+    earlier steps built is gone with it, so the item starts again from its first step, not the step."""
+
+
 class StepTimeout(ApplicationError):
     kind = "timeout"
+
+
+class ResourceTimeout(StepTimeout, ResourceLost):
+    """A step went past its time limit inside a library that cannot be interrupted safely (Playwright):
+    the resource it waited on was stopped instead, so the item starts again from its first step."""
 
 
 class RunTimeout(StepTimeout):

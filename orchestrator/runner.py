@@ -12,8 +12,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from orchestrator import actions
 from orchestrator.context import RunSession, StepContext
-from orchestrator.errors import (BusinessError, Cancelled, RetakeError, RunTimeout, StepTimeout, error_kind,
-                                 is_retryable)
+from orchestrator.errors import (BusinessError, Cancelled, ResourceLost, RetakeError, RunTimeout, StepTimeout,
+                                 error_kind, is_retryable)
 from orchestrator.expressions import evaluate
 from orchestrator.logs import mask
 from orchestrator.states import ItemStatus
@@ -75,7 +75,7 @@ def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
     status, output, failure = ItemStatus.SUCCEEDED, None, None
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
     try:
-        output = execute_steps(ctx, session.robot.steps, ledger, done=done, section="steps", guard=guard)
+        output = _restarting(ctx, ledger, done, guard)
         ctx.log.info("item done")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, none stops the batch
         status = ItemStatus.CANCELLED if isinstance(exc, Cancelled) else ItemStatus.FAILED
@@ -91,6 +91,25 @@ def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
             "finished_at": started + dt.timedelta(seconds=duration), "duration_s": duration, "output": _jsonable(mask(output)),
             "error_kind": failure[0] if failure else None, "error_message": failure[1] if failure else None,
             "error_step": failure[2] if failure else None}
+
+
+def _restarting(ctx: StepContext, ledger: Ledger, done: dict[str, Any], guard: RunGuard | None) -> Any:
+    """The item's steps; when a resource it used is lost, again from the first step (checkpointed `effect`
+    steps are not repeated), as many times as the robot's retry policy allows attempts."""
+    policy = ctx.session.robot.retry or ctx.session.project.spec.defaults.retry
+    for round_ in range(1, policy.attempts + 1):
+        try:
+            return execute_steps(ctx, ctx.session.robot.steps, ledger, done=done, section="steps", guard=guard)
+        except ResourceLost as exc:
+            if round_ == policy.attempts:
+                raise
+            ctx.log.warning(mask(str(exc)))  # says that the item starts again
+            ctx.steps.clear()
+            ctx.vars.clear()
+            if ledger is not None and ctx.item_id is not None:
+                done.update(ledger.checkpoints_for(ctx.item_id))
+            time.sleep(policy.backoff)
+    return None
 
 
 def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *, done: dict[str, Any],
@@ -131,7 +150,7 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
     policy = step.retry or session.robot.retry or session.project.spec.defaults.retry
     timeout = step.timeout or session.robot.step_timeout or session.project.spec.defaults.step_timeout
     for attempt in Retrying(stop=stop_after_attempt(policy.attempts), wait=_wait(policy), reraise=True,
-                            retry=retry_if_exception(is_retryable),
+                            retry=retry_if_exception(lambda e: is_retryable(e) and not isinstance(e, ResourceLost)),
                             before_sleep=lambda state: log.warning(
                                 f"attempt {state.attempt_number} failed, retrying: "
                                 f"{mask(str(state.outcome.exception()))}")):

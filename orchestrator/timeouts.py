@@ -2,7 +2,11 @@
 
 Like Dramatiq's TimeLimit middleware, it raises an exception inside the thread when the limit passes;
 blocking C calls are interrupted when they return to Python, so connectors also pass their own timeouts
-to the libraries they drive (Playwright's `timeout=`). One watchdog thread per process serves every
+to the libraries they drive (Playwright's `timeout=`). A library that must not be interrupted in the
+middle of a call (Playwright's sync API waits in a C call with no end, and an exception raised into it
+leaves it stuck) registers `interrupt_with(callback)` around its calls: an expired limit then calls
+`callback` (Playwright: stop the thread's driver, which fails the call at once) and the block's error
+becomes the time-limit error. One watchdog thread per process serves every
 limit (a heap of deadlines), so a limit costs microseconds, not a thread per step.
 """
 
@@ -12,12 +16,12 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dramatiq.middleware.threading import raise_thread_exception
 
-from orchestrator.errors import StepTimeout
+from orchestrator.errors import ResourceLost, ResourceTimeout, StepTimeout
 
 
 class _Expired(StepTimeout):
@@ -61,7 +65,35 @@ class _Watchdog(threading.Thread):
                 heapq.heappop(self.heap)
                 fired = self.live.pop(token)
                 fired.set()
-                raise_thread_exception(thread_id, _Expired)
+                interrupt = _interrupters.get(thread_id)
+                if interrupt is None or not _called(interrupt):
+                    raise_thread_exception(thread_id, _Expired)
+
+
+_interrupters: dict[int, Callable[[], bool]] = {}
+
+
+def _called(interrupt: Callable[[], bool]) -> bool:
+    try:
+        return bool(interrupt())
+    except Exception:  # noqa: BLE001 - then the limit is enforced the usual way
+        return False
+
+
+@contextmanager
+def interrupt_with(callback: Callable[[], bool]) -> Iterator[None]:
+    """Inside the block, an expired time limit calls `callback` (from the watchdog thread; it returns True
+    when it made the blocked call fail) instead of raising an exception into this thread."""
+    me = threading.get_ident()
+    previous = _interrupters.get(me)
+    _interrupters[me] = callback
+    try:
+        yield
+    finally:
+        if previous is None:
+            _interrupters.pop(me, None)
+        else:
+            _interrupters[me] = previous
 
 
 _watchdog: _Watchdog | None = None
@@ -92,6 +124,15 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
     except _Expired:
         expired = True
         raise StepTimeout(f"{what} took longer than its time limit of {seconds:g}s") from None
+    except Exception as exc:
+        if not fired.is_set() or isinstance(exc, StepTimeout):
+            raise
+        expired = True  # the limit passed and the call was made to fail by its interrupter
+        message = f"{what} took longer than its time limit of {seconds:g}s"
+        if isinstance(exc, ResourceLost):
+            raise ResourceTimeout(f"{message}; what it waited on was stopped, the item starts again from its "
+                                  "first step") from None
+        raise StepTimeout(message) from None
     finally:
         dog.remove(token)
         if fired.is_set() and not expired:  # fired as the block ended: drop the pending exception
