@@ -175,8 +175,16 @@ def test_overlap_queue_fires_while_the_previous_run_is_open(embedded, make_proje
 
 
 def test_overlap_cancel_previous_cancels_the_open_run_and_fires(embedded, make_project):
-    sched, _, done = _overlap(make_project, "cancel_previous")
+    from orchestrator import events
+
+    heard: list[dict] = []
+    listener = events.subscribe(lambda _loaded, run: heard.append(run))
+    try:
+        sched, _, done = _overlap(make_project, "cancel_previous")
+    finally:
+        events.unsubscribe(listener)
     assert [f.status for f in done] == ["fired", "fired"]
+    assert [(r["id"], r["status"]) for r in heard] == [(done[0].run_id, "cancelled")]  # alerts hear of it
     ledger = projects.ledger_for(sched.loaded)
     old, new = ledger.get_run(done[0].run_id), ledger.get_run(done[1].run_id)
     assert old["status"] == "cancelled" and "cancel_previous" in old["error"]

@@ -203,10 +203,14 @@ class Scheduler:
             if still_open and policy == "skip":
                 return FiringStatus.SKIPPED, None, f"overlap: run {', '.join(still_open)} still open"
             if still_open:
-                cancelled = cancel_runs(projects.ledger_for(loaded), still_open,
-                                        f"cancelled by schedule {name}: a newer run started (overlap: "
-                                        "cancel_previous)")
+                from orchestrator import events
+
+                ledger = projects.ledger_for(loaded)
+                cancelled = cancel_runs(ledger, still_open, f"cancelled by schedule {name}: a newer run started "
+                                        "(overlap: cancel_previous)")
                 logger.info(f"schedule {name}: cancelled run(s) {', '.join(cancelled) or 'none'}")
+                for run_id in cancelled:  # alerts and waiters hear of it as of any other run's end
+                    events.run_finished(loaded, ledger.get_run(run_id) or {"id": run_id, "status": "cancelled"})
         try:
             inputs = expressions.evaluate(dict(schedule.inputs), context)
             robot = loaded.spec.robots.get(schedule.robot)
