@@ -49,6 +49,37 @@ FILL_SCRIPT = r"""
     }
     return hits.size ? [...hits] : [...loose];
   };
+  // Legacy layouts: "Vendor:" alone in a table cell, span or <dt>, its field inside it or in what follows.
+  const byText = text => {
+    const want = norm(text), out = new Set();
+    for (const el of document.querySelectorAll('td, th, dt, span, b, strong, font, div, p')) {
+      if (norm(el.textContent) !== want) continue;
+      const inside = el.querySelectorAll(CONTROL);
+      if (inside.length) { if (inside.length === 1) out.add(inside[0]); continue; }
+      for (let sib = el.nextElementSibling; sib; sib = sib.nextElementSibling) {
+        if (sib.matches(CONTROL)) { out.add(sib); break; }
+        const within = sib.querySelectorAll(CONTROL);
+        if (within.length) { if (within.length === 1 || within[0].type === 'radio') within.forEach(c => out.add(c)); break; }
+      }
+    }
+    return [...out];
+  };
+  // A group of radio buttons named by its <legend>.
+  const byLegend = text => {
+    const want = norm(text);
+    for (const legend of document.querySelectorAll('fieldset > legend'))
+      if (norm(legend.textContent) === want) return [...legend.parentElement.querySelectorAll(CONTROL)];
+    return [];
+  };
+  // Several radio buttons of one group: the one whose value or label is the value to set.
+  const pickRadio = (found, value) => {
+    if (found.length < 2 || !found.every(el => el.type === 'radio' && el.name === found[0].name)) return found;
+    const want = norm(value);
+    const labelOf = el => norm([...(el.labels || [])].map(l => l.textContent).join(' ')
+      || (el.nextSibling && el.nextSibling.textContent) || '');
+    const hit = found.filter(el => el.value === value) .concat(found.filter(el => labelOf(el) === want));
+    return hit.length ? [hit[0]] : found;
+  };
   const attr = (name, value) => [...document.querySelectorAll('[' + name + ']')]
     .filter(el => el.getAttribute(name) === value);
   const find = (kind, value, exact) => {
@@ -63,6 +94,8 @@ FILL_SCRIPT = r"""
       if (found.length === 0) found = attr('name', value);
       if (found.length === 0) { const el = document.getElementById(value); found = el ? [el] : []; }
       if (found.length === 0) found = attr('placeholder', value);
+      if (found.length === 0) found = byLegend(value);
+      if (found.length === 0) found = byText(value);
       if (found.length === 0) found = byLabel(value, false);
       return found;
     } catch (e) { return []; }
@@ -106,7 +139,7 @@ FILL_SCRIPT = r"""
   };
   const results = [];
   for (const f of fields) {
-    const found = find(f.kind, f.value, f.exact);
+    const found = pickRadio(find(f.kind, f.value, f.exact), f.text);
     if (found.length !== 1) { results.push({i: f.i, status: 'unresolved', count: found.length}); continue; }
     const el = found[0];
     if (f.secret) { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }

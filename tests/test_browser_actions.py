@@ -134,6 +134,28 @@ def test_a_click_that_leaves_waits_for_the_next_page_and_one_that_downloads_does
     assert time.monotonic() - started < 20  # a download link does not wait out the 30 s page-load limit
 
 
+def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
+    page = ("<form><table><tr><td>Vendor:</td><td><input name=v1></td></tr>"
+            "<tr><td><b>Amount *</b></td><td><input name=v2 type=number></td></tr>"
+            "<tr><td>Memo: <input name=v3></td></tr></table>"
+            "<dl><dt>Due date</dt><dd><input name=v4 type=date></dd></dl>"
+            "<fieldset><legend>Payment</legend><label><input type=radio name=pay value=cash> Cash</label>"
+            "<label><input type=radio name=pay value=card> Credit card</label></fieldset>"
+            "<input type=radio name=ship value=air>Air <input type=radio name=ship value=sea>Sea</form>")
+    ctx = run_steps(f"""
+      - browser.goto: "data:text/html,{page}"
+      - id: filled
+        browser.fill_form:
+          fields: {{Vendor: ACME, Amount: 12.5, Memo: late, Due date: 2026-12-01, Payment: Credit card,
+                   ship: sea}}
+      - id: values
+        browser.evaluate: "[...document.querySelectorAll('input:not([type=radio])')].map(e => e.value)
+          .concat([...document.querySelectorAll('input:checked')].map(e => e.value))"
+    """)
+    assert ctx.steps["filled"]["filled"] == ["Vendor", "Amount", "Memo", "Due date", "Payment", "ship"]
+    assert ctx.steps["values"] == ["ACME", "12.5", "late", "2026-12-01", "card", "sea"]
+
+
 def test_fill_form_method_fill_and_list_of_locators(run_steps, erp):
     run_steps(LOGIN + """
       - browser.fill_form:
