@@ -75,14 +75,40 @@ TABLE_SCRIPT = r"""
   const rows = [...table.querySelectorAll(':scope > thead > tr, :scope > tbody > tr, :scope > tr, :scope > tfoot > tr')];
   const cells = tr => [...tr.children].filter(c => c.tagName === 'TD' || c.tagName === 'TH');
   if (rows.length === 0) return {header: [], rows: []};
-  let header = null, body = rows;
+  const isHead = tr => cells(tr).length > 0 && cells(tr).every(c => c.tagName === 'TH');
+  // Merged cells laid out on a grid: a header cell spanning columns names each of them; a data cell
+  // spanning rows (a group) repeats down; one spanning columns fills the first and leaves the rest empty.
+  const carry = [];
+  const grid = rows.map(tr => {
+    const out = [], head = isHead(tr);
+    let col = 0;
+    const skipCarried = () => {
+      while (carry[col] && carry[col].left > 0) { out[col] = carry[col].text; carry[col].left--; col++; }
+    };
+    for (const c of cells(tr)) {
+      skipCarried();
+      const text = clean(c.innerText), span = Math.max(1, c.colSpan || 1), down = Math.max(1, c.rowSpan || 1);
+      for (let k = 0; k < span; k++, col++) {
+        out[col] = k === 0 || head ? text : '';
+        if (down > 1) carry[col] = {text: out[col], left: down - 1};
+      }
+    }
+    skipCarried();
+    return Array.from(out, v => v === undefined ? '' : v);
+  });
+  let header = null, body = rows.map((tr, i) => i);
   if (headerRow) {
-    const thRow = rows.find(tr => cells(tr).length && cells(tr).every(c => c.tagName === 'TH'));
-    const first = thRow || rows[0];
-    header = cells(first).map(c => clean(c.innerText));
-    body = rows.filter(tr => tr !== first);
+    const heads = rows.map((tr, i) => isHead(tr) ? i : -1).filter(i => i >= 0);
+    // a block of header rows (two levels: "Amount" over "Net" and "Tax") names columns "Amount Net"...
+    const start = heads.length ? heads[0] : 0;
+    let first = start;
+    while (heads.includes(first + 1) && first + 1 < rows.length - 1) first++;
+    const width = Math.max(...grid.slice(start, first + 1).map(r => r.length));
+    header = Array.from({length: width}, (_, col) => [...new Set(grid.slice(start, first + 1)
+      .map(r => r[col] || '').filter(Boolean))].join(' '));
+    body = body.filter(i => i > first || (i < start && !isHead(rows[i])));
   }
-  return {header, rows: body.map(tr => cells(tr).map(c => clean(c.innerText))).filter(r => r.length)};
+  return {header, rows: body.map(i => grid[i]).filter(r => r.length && r.some(v => v !== ''))};
 }
 """
 
@@ -109,8 +135,18 @@ def table(ctx: Any, args: TableArgs) -> list[Any]:
     names = args.columns or data["header"]
     if names is None:
         return data["rows"]
-    names = [name or f"column_{i + 1}" for i, name in enumerate(names)]
+    names = _unique([name or f"column_{i + 1}" for i, name in enumerate(names)])
     return [dict(zip(names, row + [""] * (len(names) - len(row)))) for row in data["rows"]]
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Column names made unique (`Amount`, `Amount_2`), so that no column hides another."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
 
 
 class EvaluateArgs(Args):

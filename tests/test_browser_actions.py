@@ -156,6 +156,21 @@ def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
     assert ctx.steps["values"] == ["ACME", "12.5", "late", "2026-12-01", "card", "sea"]
 
 
+def test_table_lays_merged_cells_and_two_header_rows_on_a_grid(run_steps):
+    page = ("<table id=t><thead><tr><th rowspan=2>Vendor</th><th colspan=2>Amount</th><th rowspan=2>Note</th>"
+            "<th rowspan=2>Note</th></tr><tr><th>Net</th><th>Tax</th></tr></thead>"
+            "<tbody><tr><td rowspan=2>ACME</td><td>100</td><td>10</td><td>a</td><td>b</td></tr>"
+            "<tr><td>200</td><td>20</td><td colspan=2>merged</td></tr>"
+            "<tr><td colspan=5></td></tr></tbody></table>")
+    ctx = run_steps(f"""
+      - browser.goto: "data:text/html,{page}"
+      - {{id: rows, browser.table: "#t"}}
+    """)
+    assert ctx.steps["rows"] == [
+        {"Vendor": "ACME", "Amount Net": "100", "Amount Tax": "10", "Note": "a", "Note_2": "b"},
+        {"Vendor": "ACME", "Amount Net": "200", "Amount Tax": "20", "Note": "merged", "Note_2": ""}]
+
+
 def test_fill_form_method_fill_and_list_of_locators(run_steps, erp):
     run_steps(LOGIN + """
       - browser.fill_form:
