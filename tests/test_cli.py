@@ -127,3 +127,26 @@ def test_actions_lists_every_action(project):
     listed = json.loads(retake(project, "actions", "--json").stdout)
     names = {a["action"] for a in listed}
     assert {"log", "set", "sleep", "fail", "files.list", "files.move", "files.copy", "files.write"} <= names
+
+
+def test_init_makes_a_project_that_validates_runs_and_schedules(tmp_path):
+    def cli(*args):
+        env = {k: v for k, v in os.environ.items() if k not in ("RETAKE_BROKER_URL", "RETAKE_DATABASE_URL")}
+        return subprocess.run([sys.executable, "-m", "orchestrator", *args], capture_output=True, text=True,
+                              env=env, timeout=120, cwd=tmp_path / "ops" if (tmp_path / "ops").is_dir() else tmp_path)
+
+    made = cli("init", "ops", "--timezone", "Asia/Seoul", "--country", "KR", "--currency", "KRW")
+    assert made.returncode == 0, made.stderr
+    assert "created  robots/check_orders.yaml" in made.stdout
+    assert cli("validate").returncode == 0
+    ran = cli("run", "check_orders", "--json")
+    record = json.loads(ran.stdout)
+    assert (ran.returncode, record["status"], record["items"]["succeeded"], record["items"]["failed"]) == (1, "partial", 2, 1)
+    written = (tmp_path / "ops" / "out" / f"accepted-{record['run_id']}.csv").read_text(encoding="utf-8")
+    assert written.splitlines()[1:] == ["A-1001,Hanbit Trading,Paper A4,10", "A-1002,Globex,Toner,2"]
+    upcoming = json.loads(cli("schedules", "--next", "3", "--from", "2026-09-24T00:00", "--json").stdout)
+    assert upcoming[0]["next"][0]["at"] == "2026-09-28T09:00:00+09:00"  # Korea's business calendar:
+    assert [s["reason"] for s in upcoming[0]["skipped"]] == ["holiday: The day preceding Chuseok",
+                                                             "holiday: Chuseok"]
+    again = cli("init", ".")
+    assert again.returncode == 2 and "exists already" in again.stderr

@@ -13,7 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("core", "runs", "reports", "demo", "fleet", "scheduling", "web")
+COMMAND_MODULES = ("core", "init", "runs", "reports", "demo", "fleet", "scheduling", "web")
 
 
 def _register() -> None:
