@@ -12,16 +12,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from orchestrator import actions
 from orchestrator.context import RunSession, StepContext
-from orchestrator.errors import (
-    BusinessError,
-    Cancelled,
-    ResourceLost,
-    RetakeError,
-    RunTimeout,
-    StepTimeout,
-    error_kind,
-    is_retryable,
-)
+from orchestrator.errors import (BusinessError, Cancelled, ResourceLost, RetakeError, RunTimeout, StepTimeout,
+                                 error_kind, is_retryable)
 from orchestrator.expressions import evaluate
 from orchestrator.logs import mask
 from orchestrator.states import ItemStatus
