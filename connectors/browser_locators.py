@@ -124,7 +124,7 @@ def _check_mapping(spec: dict[Any, Any]) -> None:
 
 
 def _whole(value: Any) -> bool:
-    if isinstance(value, int):
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         return True
     return isinstance(value, str) and value.strip().lstrip("-").isdigit()
 

@@ -113,9 +113,9 @@ def _follow(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, bool
     for part in loc:
         if is_template(node):
             return tuple(path), node, True
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        inside = part in node if isinstance(node, dict) else \
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if inside:
             node = node[part]
         else:
             if isinstance(node, dict) and part == loc[-1]:
