@@ -48,6 +48,8 @@ def arg_problems(action: Action, raw: Any) -> list[ArgProblem]:
         problem = _problem(action, data, error)
         if problem is None:
             continue
+        if wrapped and problem.key and len(problem.path) == 2 and "(did you mean" not in problem.message:
+            problem = _meant_as_argument(action, problem)
         seen = found.get(problem.path)
         if seen is None:
             found[problem.path] = problem
@@ -58,6 +60,17 @@ def arg_problems(action: Action, raw: Any) -> list[ArgProblem]:
     # The path inside the data the model saw starts at the scalar field when `raw` filled it.
     return [ArgProblem(p.path[1:] if wrapped and p.path[:1] == (action.scalar,) else p.path, p.message, p.key)
             for p in found.values()]
+
+
+def _meant_as_argument(action: Action, problem: ArgProblem) -> ArgProblem:
+    """A key the scalar field refuses (`browser.click: {locatr: x}`, read as a locator) that is close to an
+    argument's name: say so, rather than what the scalar field allows."""
+    bad = str(problem.path[-1])
+    hint = suggest(bad, action.arg_names())
+    if not hint:
+        return problem
+    return ArgProblem(problem.path, f"{action.name} has no argument {bad!r}{hint}; it takes: "
+                                    f"{', '.join(action.arg_names())}", key=True)
 
 
 def _mapping_refused(action: Action, errors: list[Any]) -> bool:
@@ -90,6 +103,9 @@ def _problem(action: Action, data: Any, error: dict[str, Any]) -> ArgProblem | N
             return ArgProblem(path, f"{action.name} needs argument {str(loc[0])!r}")
         inside = ".".join(map(str, path[:-1] if path[-1:] == loc[-1:] else path))
         return ArgProblem(path, f"{action.name}: {inside} needs {str(loc[-1])!r}")
+    if kind == "model_type" and not loc:
+        return ArgProblem((), f"{action.name} takes a mapping of arguments ({', '.join(action.arg_names())}), "
+                              f"not {type(data).__name__}: e.g. `{action.name}: {{{action.arg_names()[0]}: ...}}`")
     cause = (error.get("ctx") or {}).get("error")
     message = error["msg"].removeprefix("Value error, ")
     if kind == "value_error" and _mentions_template(node, message):

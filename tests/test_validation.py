@@ -127,6 +127,18 @@ CASES = {
             steps:
               - browser.click: {locator: "#save", buton: left}
         """, "robots.yaml:10:43:", "browser.click has no argument 'buton' (did you mean 'button'?)"),
+    "misspelt argument read as a locator": ("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {locatr: "#save"}
+        """, "robots.yaml:10:25:", "browser.click has no argument 'locatr' (did you mean 'locator'?)"),
+    "scalar given to an action that takes a mapping": ("""\
+        robots:
+          mover:
+            steps:
+              - files.move: a.txt
+        """, "robots.yaml:10:21:", "files.move takes a mapping of arguments (src, dest, overwrite), not str"),
     "unknown role": ("""\
         robots:
           web:
