@@ -23,39 +23,110 @@ MODIFIERS = ("name", "exact", "has_text", "nth", "within", "frame", "checked", "
 PREFIXES = ("label=", "placeholder=", "test_id=", "name=", "alt=", "title=")
 
 
+# The roles Playwright's get_by_role knows (an unknown role silently matches nothing). Case does not matter.
+ROLES = (
+    "alert", "alertdialog", "application", "article", "banner", "blockquote", "button", "caption", "cell",
+    "checkbox", "code", "columnheader", "combobox", "complementary", "contentinfo", "definition", "deletion",
+    "dialog", "directory", "document", "emphasis", "feed", "figure", "form", "generic", "grid", "gridcell",
+    "group", "heading", "img", "insertion", "link", "list", "listbox", "listitem", "log", "main", "marquee",
+    "math", "menu", "menubar", "menuitem", "menuitemcheckbox", "menuitemradio", "meter", "navigation", "none",
+    "note", "option", "paragraph", "presentation", "progressbar", "radio", "radiogroup", "region", "row",
+    "rowgroup", "rowheader", "scrollbar", "search", "searchbox", "separator", "slider", "spinbutton", "status",
+    "strong", "subscript", "superscript", "switch", "tab", "table", "tablist", "tabpanel", "term", "textbox",
+    "time", "timer", "toolbar", "tooltip", "tree", "treegrid", "treeitem",
+)
+FLAGS = ("exact", "checked", "pressed", "selected", "expanded", "include_hidden")
+
+
 class LocatorError(ValueError):
-    """A locator of the wrong shape (a ValueError, so that argument models report it as invalid)."""
+    """A locator of the wrong shape (a ValueError, so that argument models report it as invalid).
+
+    `path` leads from the locator to the part at fault (("within", "rol") ...), `key` says whether the
+    key itself is wrong, so that `retake validate` can point at it."""
+
+    def __init__(self, message: str, path: tuple[Any, ...] = (), *, key: bool = False):
+        super().__init__(message)
+        self.path = path
+        self.key = key
+
+
+def _templated(value: Any) -> bool:
+    """A `{{ }}` value (seen when the project is checked before a run): known only at run time."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
 def validate(spec: Any) -> Any:
     """Check a locator's shape early (a clear error naming what is wrong)."""
+    _check(spec)
+    return spec
+
+
+def _check(spec: Any) -> None:
     if isinstance(spec, str):
         if not spec.strip():
             raise LocatorError("a locator is empty: give a CSS selector, text=..., or {role: ..., name: ...}")
-        return spec
+        return
     if isinstance(spec, list):
         if not spec:
             raise LocatorError("a list of fallback locators is empty")
-        for item in spec:
+        for i, item in enumerate(spec):
             if isinstance(item, list):
-                raise LocatorError("fallback locators are a flat list, not a list of lists")
-            validate(item)
-        return spec
+                raise LocatorError("fallback locators are a flat list, not a list of lists", (i,))
+            _inside(i, item)
+        return
     if isinstance(spec, dict):
-        kinds = [k for k in spec if k in KINDS and not (k == "name" and "role" in spec)]
-        unknown = [k for k in spec if k not in KINDS and k not in MODIFIERS]
-        if unknown:
-            from orchestrator.actions import suggest
-
-            hint = suggest(str(unknown[0]), [*KINDS, *MODIFIERS])
-            raise LocatorError(f"locator {spec!r}: unknown key {str(unknown[0])!r}{hint}; a locator is one of "
-                               f"{', '.join(KINDS)}, with {', '.join(MODIFIERS)}")
-        if len(kinds) != 1:
-            raise LocatorError(f"locator {spec!r}: give exactly one of {', '.join(KINDS)}")
-        if "within" in spec:
-            validate(spec["within"])
-        return spec
+        _check_mapping(spec)
+        return
     raise LocatorError(f"a locator is a string, a mapping or a list of them, not {type(spec).__name__}")
+
+
+def _inside(part: Any, spec: Any) -> None:
+    try:
+        _check(spec)
+    except LocatorError as exc:
+        raise LocatorError(str(exc), (part, *exc.path), key=exc.key) from None
+
+
+def _check_mapping(spec: dict[Any, Any]) -> None:
+    from orchestrator.actions import suggest
+
+    kinds = [k for k in spec if k in KINDS and not (k == "name" and "role" in spec)]
+    unknown = [k for k in spec if k not in KINDS and k not in MODIFIERS]
+    if unknown:
+        bad = str(unknown[0])
+        raise LocatorError(f"locator {describe(spec)}: unknown key {bad!r}{suggest(bad, [*KINDS, *MODIFIERS])}; "
+                           f"a locator is one of {', '.join(KINDS)}, with {', '.join(MODIFIERS)}",
+                           (unknown[0],), key=True)
+    if len(kinds) != 1:
+        raise LocatorError(f"locator {describe(spec)}: give exactly one of {', '.join(KINDS)}")
+    role = spec.get("role")
+    if role is not None and not _templated(role) and str(role).lower() not in ROLES:
+        raise LocatorError(f"locator {describe(spec)}: unknown role {role!r}{suggest(str(role).lower(), list(ROLES))}"
+                           "; roles are ARIA roles such as button, link, textbox, checkbox, heading, row, cell",
+                           ("role",))
+    for flag in FLAGS:
+        if flag in spec and not isinstance(spec[flag], bool) and not _templated(spec[flag]):
+            raise LocatorError(f"locator {describe(spec)}: {flag} is true or false, not {spec[flag]!r}", (flag,))
+    for number in ("nth", "level"):
+        value = spec.get(number)
+        if value is not None and not _templated(value) and (isinstance(value, bool) or not _whole(value)):
+            hint = " (0 is the first, -1 the last)" if number == "nth" else ""
+            raise LocatorError(f"locator {describe(spec)}: {number} is a whole number{hint}, not {value!r}",
+                               (number,))
+    if "within" in spec:
+        _inside("within", spec["within"])
+    frames = spec.get("frame")
+    for i, frame in enumerate(frames if isinstance(frames, list) else [frames] if "frame" in spec else []):
+        if not isinstance(frame, str) or not frame.strip():
+            where = ("frame", i) if isinstance(frames, list) else ("frame",)
+            raise LocatorError(f"locator {describe(spec)}: frame is a selector of the iframe (or a list of them "
+                               f"for nested frames), not {frame!r}", where)
+
+
+def _whole(value: Any) -> bool:
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return True
+    return isinstance(value, str) and value.strip().lstrip("-").isdigit()
 
 
 def describe(spec: Any) -> str:

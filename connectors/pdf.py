@@ -92,7 +92,8 @@ class TableSpec(Strict):
         unknown = sorted(set(self.types) - set(self.columns))
         if unknown:
             raise ValueError(f"types name columns that are not in `columns:`: {', '.join(unknown)}")
-        if not self.header and not all(isinstance(v, int) for v in self.columns.values()):
+        # (a `{{ }}` index is a number only once rendered: `retake validate` sees the template)
+        if not self.header and not all(isinstance(v, int) or "{{" in str(v) for v in self.columns.values()):
             raise ValueError("without a header row, give every column by its index from 0")
         return self
 

@@ -27,16 +27,23 @@ class Action:
     effect: bool
     doc: str
 
+    def arguments(self, raw: Any) -> tuple[Any, bool]:
+        """What the model validates: (the argument mapping, whether `raw` was the `scalar` field's value).
+
+        A scalar fills the `scalar` field (`log: hello`); so does a mapping that names none of the
+        arguments (`browser.click: {role: button}`: the mapping is the locator)."""
+        assert self.args is not None
+        if self.scalar and (not isinstance(raw, dict) or self.scalar not in self.args.model_fields
+                            or not (set(raw) & {*self.args.model_fields, *self.arg_names()})):
+            return {self.scalar: raw}, True
+        return (raw if raw is not None else {}), False
+
     def bind(self, raw: Any) -> Any:
         """The rendered argument as the action's model (a scalar fills the `scalar` field)."""
         if self.args is None:
             return raw
-        if not isinstance(raw, dict) or (self.scalar and self.scalar not in self.args.model_fields):
-            raw = {self.scalar: raw} if self.scalar else raw
-        elif self.scalar and not (set(raw) & set(self.args.model_fields)):
-            raw = {self.scalar: raw}
         try:
-            return self.args.model_validate(raw if raw is not None else {})
+            return self.args.model_validate(self.arguments(raw)[0])
         except ValidationError as exc:
             detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'argument'}: {e['msg']}" for e in exc.errors())
             raise BusinessError(f"{self.name}: {detail}") from None

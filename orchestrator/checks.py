@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchestrator import actions, expressions
+from orchestrator.argchecks import arg_problems
 from orchestrator.errors import Problem
 
 if TYPE_CHECKING:
@@ -113,52 +114,5 @@ def _check_step(step: Step, base: tuple[Any, ...], registry: dict[str, actions.A
         report(base + (step.action,), f"unknown action {step.action!r}{hint}; `retake actions` lists them all",
                key=True)
         return
-    spec = registry[step.action]
-    if spec.args is None or not isinstance(step.args, dict):
-        if spec.args is not None and step.args is None and not spec.scalar:
-            _missing(spec, {}, base + (step.action,), report)
-        return
-    names = spec.arg_names()
-    if spec.scalar and not set(step.args) & set(names):
-        return  # a mapping given as the scalar value (e.g. log: {a: 1})
-    for key in step.args:
-        if key not in names:
-            report(base + (step.action, key), f"{step.action} has no argument {key!r}"
-                   f"{actions.suggest(str(key), names)}; it takes: {', '.join(names)}", key=True)
-    _missing(spec, step.args, base + (step.action,), report)
-    _nested(spec, step.args, base + (step.action,), report)
-
-
-def _nested(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:
-    """Unknown or missing keys deeper in the arguments (pdf.extract's fields...): structure only, so
-    that values still to come from expressions raise nothing here."""
-    from pydantic import ValidationError
-
-    assert spec.args is not None
-    try:
-        spec.args.model_validate(args)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            if len(loc) < 2 or error["type"] not in ("extra_forbidden", "missing", "literal_error"):
-                continue
-            if error["type"] == "literal_error" and expressions.is_template(error.get("input")):
-                continue
-            if error["type"] == "extra_forbidden":
-                from orchestrator.loader import _fields_at
-
-                known = _fields_at(spec.args, loc[:-1])
-                report(path + loc, f"{spec.name}: unknown key {loc[-1]!r} in {'.'.join(map(str, loc[:-1]))}"
-                       f"{actions.suggest(str(loc[-1]), known)}"
-                       + (f"; allowed here: {', '.join(sorted(known))}" if known else ""), key=True)
-            elif error["type"] == "missing":
-                report(path + loc[:-1], f"{spec.name}: {'.'.join(map(str, loc[:-1]))} needs {loc[-1]!r}")
-            else:
-                report(path + loc, f"{spec.name}: {'.'.join(map(str, loc))}: {error['msg']}")
-
-
-def _missing(spec: actions.Action, args: dict[str, Any], path: tuple[Any, ...], report: Any) -> None:
-    assert spec.args is not None
-    for field_name, info in spec.args.model_fields.items():
-        if info.is_required() and field_name not in args and (info.alias or field_name) not in args:
-            report(path, f"{spec.name} needs argument {field_name!r}")
+    for problem in arg_problems(registry[step.action], step.args):
+        report(base + (step.action, *problem.path), problem.message, key=problem.key)

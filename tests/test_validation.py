@@ -114,6 +114,83 @@ CASES = {
             description: nothing to do
         """, "robots.yaml:8:3:", "missing required key 'steps'"),
     "bad time zone": ("", "robots.yaml:3:11:", "unknown time zone 'Mars/Olympus'"),
+    "misspelt locator key": ("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {rol: button, name: Save}
+        """, "robots.yaml:10:25:", ("browser.click: locator {rol: 'button', name: 'Save'}: unknown key 'rol' "
+                                    "(did you mean 'role'?)")),
+    "misspelt argument beside a locator": ("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {locator: "#save", buton: left}
+        """, "robots.yaml:10:43:", "browser.click has no argument 'buton' (did you mean 'button'?)"),
+    "misspelt argument read as a locator": ("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {locatr: "#save"}
+        """, "robots.yaml:10:25:", "browser.click has no argument 'locatr' (did you mean 'locator'?)"),
+    "scalar given to an action that takes a mapping": ("""\
+        robots:
+          mover:
+            steps:
+              - files.move: a.txt
+        """, "robots.yaml:10:21:", "files.move takes a mapping of arguments (src, dest, overwrite), not str"),
+    "unknown role": ("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {role: buton, name: Save}
+        """, "robots.yaml:10:31:", "unknown role 'buton' (did you mean 'button'?)"),
+    "argument of the wrong type": ("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {locator: "#save", count: many}
+        """, "robots.yaml:10:50:", "browser.click: count: Input should be a valid integer"),
+    "missing required argument of a browser action": ("""\
+        robots:
+          web:
+            steps:
+              - browser.fill: {value: 3}
+        """, "robots.yaml:10:23:", "browser.fill needs argument 'locator'"),
+    "misspelt choice": ("""\
+        robots:
+          web:
+            steps:
+              - browser.goto: {url: /x, wait_until: networkidel}
+        """, "robots.yaml:10:45:", ("browser.goto: wait_until: Input should be 'load', 'domcontentloaded', "
+                                    "'networkidle' or 'commit' (did you mean 'networkidle'?)")),
+    "bad locator inside a fallback list": ("""\
+        robots:
+          web:
+            steps:
+              - browser.wait_for:
+                  - "#done"
+                  - {css: tr, has_text: ACME, within: {lable: Orders}}
+        """, "robots.yaml:12:48:", "unknown key 'lable' (did you mean 'label'?)"),
+    "bad locator in on_failure": ("""\
+        robots:
+          web:
+            steps: [{log: hi}]
+            on_failure:
+              - browser.screenshot: {locator: {css: main, nth: first}}
+        """, "robots.yaml:11:56:", "nth is a whole number (0 is the first, -1 the last), not 'first'"),
+    "misspelt argument of an action given a mapping as its value": ("""\
+        robots:
+          lister:
+            steps:
+              - files.list: {dri: inbox}
+        """, "robots.yaml:10:22:", "files.list has no argument 'dri' (did you mean 'dir'?)"),
+    "rule across arguments": ("""\
+        robots:
+          checker:
+            steps:
+              - table.validate: {rows: [], unique: []}
+        """, "robots.yaml:10:25:", "table.validate: say what a valid row is"),
 }
 
 
@@ -186,3 +263,84 @@ def test_a_valid_project_passes(make_project):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "1 robot(s)" in done.stdout
+
+
+def test_templated_arguments_are_left_for_run_time(make_project):
+    root = make_project("""\
+        robots:
+          web:
+            inputs: {role: button, n: 2, column: 0, pattern: "^A"}
+            steps:
+              - browser.click: {role: "{{ inputs.role }}", name: "{{ item }}", nth: "{{ inputs.n }}"}
+              - browser.click: {locator: "{{ item }}", count: "{{ inputs.n }}", button: "{{ inputs.role }}"}
+              - browser.fill: "{{ vars.fill_args }}"
+              - browser.wait_for: ["#done", {label: "{{ item }}", exact: "{{ inputs.n > 1 }}"}]
+              - pdf.extract:
+                  file: "{{ item }}"
+                  fields: {total: {regex: "{{ inputs.pattern }}(", type: number}}
+                  tables: {lines: {header: false, columns: {qty: "{{ inputs.column }}"}}}
+                  required: ["{{ inputs.pattern }}"]
+              - table.validate: {row: "{{ item }}", columns: {id: {pattern: "{{ inputs.pattern }}["}}}
+              - table.filter: "{{ vars.rows }}"
+        """)
+    load_project(root)
+
+
+def test_a_templated_value_does_not_hide_the_plain_mistakes_beside_it(make_project):
+    found = problems_of(make_project("""\
+        robots:
+          web:
+            steps:
+              - browser.click: {locator: "{{ item }}", count: many, buton: left}
+        """))
+    assert len(found) == 2, found
+    assert any(p.startswith("robots.yaml:10:55:") and "count: Input should be a valid integer" in p for p in found)
+    assert any(p.startswith("robots.yaml:10:61:") and "no argument 'buton' (did you mean 'button'?)" in p
+               for p in found)
+
+
+def test_every_action_accepts_the_example_in_its_own_description():
+    """Each action module goes through the generic check: its documented example passes it."""
+    import re
+
+    import yaml
+
+    from orchestrator.actions import registry
+    from orchestrator.argchecks import arg_problems
+
+    checked = 0
+    for name, spec in registry().items():
+        for example in re.findall(r"`" + re.escape(name) + r": ([^`]+)`", spec.doc):
+            if "..." not in example:
+                assert arg_problems(spec, yaml.safe_load(example)) == [], (name, example)
+                checked += 1
+    assert checked >= 30
+
+
+def test_a_wrong_role_fails_at_run_time_too():
+    from orchestrator.actions import get
+    from orchestrator.errors import BusinessError
+
+    with pytest.raises(BusinessError, match=r"unknown role 'buton' \(did you mean 'button'\?\)"):
+        get("browser.click").bind({"role": "buton", "name": "Save"})
+    assert get("browser.click").bind({"role": "Button", "name": "Save"}).locator["role"] == "Button"
+
+
+def test_a_robot_with_a_misspelt_locator_never_starts(make_project, embedded):
+    root = make_project("robots:\n  web:\n    steps:\n      - browser.click: {lable: Save}\n")
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "run", "web", "--project", str(root)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "robots.yaml:10:25: browser.click: locator {lable: 'Save'}: unknown key 'lable' (did you mean 'label'?)" \
+        in done.stderr
+    assert not (root / ".retake" / "retake.db").exists()
+
+
+def test_the_robots_shipped_with_retake_validate_clean():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "validate", "--project", str(root)],
+                          capture_output=True, text=True, cwd=root, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(load_project(root).spec.robots) >= 4
