@@ -22,15 +22,30 @@ class FormArgs(Args):
     submit: Any = None
     method: Literal["fast", "fill"] = "fast"
 
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: Any) -> Any:
+        try:
+            browser_forms.fields_list(value)
+        except BusinessError as exc:
+            raise ValueError(str(exc).removeprefix("browser.fill_form").lstrip(": ")) from None
+        return value
+
     @field_validator("submit")
     @classmethod
     def _submit(cls, value: Any) -> Any:
-        return None if value is None else browser_locators.validate(browser_forms.as_locator(value)
-                                                                    if isinstance(value, str) else value)
+        if value is None or (isinstance(value, str) and not browser_forms.is_selector(value)):
+            return value  # a button's text, value or label: `submit: Save`
+        return browser_locators.validate(value)
 
 
 def _field_spec(spec: Any) -> Any:
-    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder."""
+    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder; a `button`
+    name: a button (or a link drawn as one) with that name, then that id or name."""
+    if isinstance(spec, dict) and "button" in spec:
+        name = str(spec["button"])
+        return [{"role": "button", "name": name, "exact": True}, {"role": "link", "name": name, "exact": True},
+                f"[id={browser_locators._quote(name)}]", {"name": name}, {"role": "button", "name": name}]
     if isinstance(spec, dict) and "field" in spec:
         name = str(spec["field"])
         return [{"label": name, "exact": True}, {"name": name}, f"[id={browser_locators._quote(name)}]",
@@ -56,7 +71,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
             form = browser_forms.fast_form(spec)
             if form is not None:
                 payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
-        submit = browser_forms.fast_form(args.submit) if args.submit is not None else None
+        submit = browser_forms.fast_form(browser_forms.as_submit(args.submit)) if args.submit is not None else None
         if payload:
             navigations, downloads = browser.navigations, browser.downloads
             result = _run_script(ctx, browser, payload, submit, timeout)
@@ -83,8 +98,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         _set_field(ctx, browser, loc, texts[i], what=what)
     if args.submit is not None and not submitted:
         what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
-        loc = target(ctx, browser, _field_spec(browser_forms.as_locator(args.submit)
-                                               if isinstance(args.submit, str) else args.submit), what)
+        loc = target(ctx, browser, _field_spec(browser_forms.as_submit(args.submit)), what)
         with guard(ctx, browser, what, timeout_ms=timeout):
             browser.click_and_settle(loc, timeout=timeout)
         submitted = True

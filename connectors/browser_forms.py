@@ -17,7 +17,7 @@ from connectors import browser_locators
 from orchestrator.errors import BusinessError
 
 SELECTOR_PREFIXES = ("css=", "text=", "xpath=", "id=", "role=", "data-testid=", "internal:", "nth=", "//", "(")
-FAST_KINDS = ("css", "label", "placeholder", "test_id", "name", "field")
+FAST_KINDS = ("css", "label", "placeholder", "test_id", "name", "field", "button")
 
 FILL_SCRIPT = r"""
 ([fields, submit, mark]) => {
@@ -89,6 +89,15 @@ FILL_SCRIPT = r"""
       if (kind === 'placeholder') return attr('placeholder', value);
       if (kind === 'test_id') return attr('data-testid', value);
       if (kind === 'name') return attr('name', value);
+      if (kind === 'button') {
+        const want = norm(value), named = el => [el.innerText, el.value, el.getAttribute('aria-label'),
+          el.getAttribute('title')].some(t => norm(t) === want);
+        const buttons = [...document.querySelectorAll('button, input[type=submit], input[type=button], '
+          + 'input[type=image], [role=button]')].filter(named);
+        if (buttons.length) return buttons;
+        const byId = document.getElementById(value);
+        return byId ? [byId] : attr('name', value);
+      }
       // a field name: its label, else its name, id or placeholder
       let found = byLabel(value, true);
       if (found.length === 0) found = attr('name', value);
@@ -183,6 +192,13 @@ def as_locator(key: Any) -> Any:
     """The locator spec of a fill_form key: a field name becomes a `field` (label, name, id, placeholder)."""
     if isinstance(key, str) and not is_selector(key):
         return {"field": key}
+    return key
+
+
+def as_submit(key: Any) -> Any:
+    """The locator spec of fill_form's `submit`: a plain word names a button (its text, value or label)."""
+    if isinstance(key, str) and not is_selector(key):
+        return {"button": key}
     return key
 
 

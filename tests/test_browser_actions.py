@@ -171,6 +171,19 @@ def test_table_lays_merged_cells_and_two_header_rows_on_a_grid(run_steps):
         {"Vendor": "ACME", "Amount Net": "200", "Amount Tax": "20", "Note": "merged", "Note_2": ""}]
 
 
+def test_fill_form_submit_names_a_button_by_its_text(run_steps, erp):
+    ctx = run_steps(LOGIN + """
+      - id: entry
+        browser.fill_form:
+          fields: {Vendor: Hooli, Invoice number: T-WORD-1, Invoice date: 2026-02-03, Amount: 7, Currency: KRW,
+                   Category: Goods}
+          submit: Save invoice
+      - {id: answer, browser.text: {test_id: confirmation-number}}
+    """)
+    assert ctx.steps["entry"]["submitted"] is True and ctx.steps["answer"].startswith("ERP-")
+    assert erp.state.invoices[-1]["invoice_no"] == "T-WORD-1"
+
+
 def test_fill_form_method_fill_and_list_of_locators(run_steps, erp):
     run_steps(LOGIN + """
       - browser.fill_form:

@@ -185,6 +185,14 @@ CASES = {
             steps:
               - files.list: {dri: inbox}
         """, "robots.yaml:10:22:", "files.list has no argument 'dri' (did you mean 'dir'?)"),
+    "bad locator in a fill_form fields list": ("""\
+        robots:
+          web:
+            steps:
+              - browser.fill_form:
+                  fields: [{locator: {rol: textbox}, value: ACME}]
+                  submit: Save
+        """, "robots.yaml:11:", "unknown key 'rol' (did you mean 'role'?)"),
     "rule across arguments": ("""\
         robots:
           checker:
