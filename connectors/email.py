@@ -105,7 +105,9 @@ def email_send(ctx, args: SendArgs) -> dict[str, Any]:
         with smtp_connection(settings) as smtp:
             refused = smtp.send_message(message, to_addrs=recipients)
     except smtplib.SMTPRecipientsRefused as exc:
-        raise BusinessError(f"email.send: {server} refused every recipient: {_refusals(exc.recipients)}") from None
+        later = all(code < 500 for code, _ in exc.recipients.values())  # 4xx: greylisting, a full mailbox
+        raise (ApplicationError if later else BusinessError)(
+            f"email.send: {server} refused every recipient: {_refusals(exc.recipients)}") from None
     except smtplib.SMTPSenderRefused as exc:
         raise BusinessError(f"email.send: {server} refused the sender {exc.sender}: {_reply(exc)}") from None
     except smtplib.SMTPAuthenticationError as exc:

@@ -71,10 +71,11 @@ def sql_execute(ctx, args: ExecuteArgs) -> dict[str, Any]:
         return {"rowcount": 0}
     with _errors(args.sql), engine.begin() as conn:
         result = conn.execute(text(args.sql), args.many if args.many is not None else args.params)
-        out: dict[str, Any] = {"rowcount": max(result.rowcount, 0)}
-        if args.many is None and result.returns_rows:
-            out["rows"] = [plain(dict(row)) for row in result.mappings()]
-    return out
+        rows = [plain(dict(row)) for row in result.mappings()] if result.returns_rows else None
+        count = max(result.rowcount, 0)
+    if rows is None:
+        return {"rowcount": count}
+    return {"rowcount": count or len(rows), "rows": rows}  # SQLite counts RETURNING rows as 0
 
 
 def run_query(session: Any, url: str, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

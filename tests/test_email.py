@@ -14,6 +14,7 @@ from orchestrator.loader import load_project
 from orchestrator.submit import run_embedded
 
 REFUSED = "nobody@example.com"
+GREYLISTED = "later@example.com"
 
 
 class Mailbox:
@@ -26,6 +27,8 @@ class Mailbox:
     async def handle_RCPT(self, server, session, envelope, address, options):
         if address == REFUSED:
             return "550 5.1.1 no such user here"
+        if address == GREYLISTED:
+            return "450 4.2.0 greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -100,14 +103,15 @@ def test_a_message_arrives_with_its_recipients_subject_body_and_attachments(make
     assert out["attachments"] == ["out/INV-7.pdf", "data/견적서.csv"]
 
 
-def test_a_refused_recipient_is_a_business_failure_never_retried(make_project, embedded, mailbox) -> None:
+def test_a_refused_recipient_is_a_business_failure_and_a_try_later_is_retried(
+        make_project, embedded, mailbox) -> None:
     root = make_project(f"""\
         robots:
           bounce:
-            items: [all, some]
+            items: [all, some, later]
             steps:
               - email.send:
-                  to: "{{{{ '{REFUSED}' if item == 'all' else ['ok@example.com', '{REFUSED}'] }}}}"
+                  to: "{{{{ {{'all': '{REFUSED}', 'some': ['ok@example.com', '{REFUSED}'], 'later': '{GREYLISTED}'}}[item] }}}}"
                   subject: "For {{{{ item }}}}"
         """)
     record, items, ledger = run(root, "bounce")
@@ -117,7 +121,9 @@ def test_a_refused_recipient_is_a_business_failure_never_retried(make_project, e
                                               f"recipient: {REFUSED} (550 5.1.1 no such user here)")
     assert by_key["some"]["error_kind"] == "business"
     assert by_key["some"]["error_message"].startswith("email.send: sent to ok@example.com, but SMTP server")
-    assert len(ledger.attempts_for(record["id"])) == 2
+    assert by_key["later"]["error_kind"] == "application"
+    assert "450 4.2.0 greylisted" in by_key["later"]["error_message"]
+    assert len(ledger.attempts_for(record["id"])) == 1 + 1 + 3
     assert [(m[1], m[2]["Subject"]) for m in mailbox.messages] == [(["ok@example.com"], "For some")]
 
 

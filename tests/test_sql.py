@@ -72,7 +72,13 @@ SETUP
                   url: "{{ secrets.DB_URL }}"
                   sql: "update invoices set vendor = :vendor where total > :over"
                   params: {vendor: PAID, over: 50}
+              - id: added
+                sql.execute:
+                  url: "{{ secrets.DB_URL }}"
+                  sql: "insert into invoices (number, vendor) values (:number, :vendor) returning number"
+                  params: {number: A-9, vendor: NEW}
               - set:
+                  added: "{{ steps.added }}"
                   inserted: "{{ steps.inserted }}"
                   acme: "{{ steps.acme }}"
                   odd: "{{ steps.odd }}"
@@ -86,6 +92,7 @@ SETUP
                            {"number": "A-3", "vendor": "ACME", "total": 1000.25, "due": "2026-05-02"}]
     assert out["odd"] == [{"number": "A-2"}]  # the quote and semicolon were a value, never SQL
     assert out["paid"] == {"rowcount": 2}
+    assert out["added"] == {"rowcount": 1, "rows": [{"number": "A-9"}]}
     if db_url == SQLITE_URL:
         assert (root / "data" / "app.db").is_file()  # a relative SQLite path is in the project
 
