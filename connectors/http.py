@@ -47,7 +47,7 @@ class CallArgs(Strict):
     url: str = Field(description="The address; relative to `base_url` when that is given.")
     base_url: str | None = Field(None, description="Shared start of the URLs; one client (cookies) per base_url.")
     params: dict[str, Any] | None = Field(None, description="Query parameters, encoded for you.")
-    headers: dict[str, str] | None = None
+    headers: dict[str, Any] | None = Field(None, description="Extra headers: {Accept: application/json}.")
     json_: Any = Field(None, alias="json", description="A body sent as JSON.")
     data: str | None = Field(None, description="A raw text body (set Content-Type in headers).")
     form: dict[str, Any] | None = Field(None, description="Form fields (multipart when `files` are given).")
@@ -184,7 +184,7 @@ def _open_client(base_url: str | None, verify: bool) -> Iterator[Any]:
 
 
 def _headers(args: CallArgs) -> dict[str, str]:
-    headers = dict(args.headers or {})
+    headers = {str(k): str(v) for k, v in (args.headers or {}).items()}
     if args.auth and args.auth.bearer is not None:
         headers["Authorization"] = f"Bearer {args.auth.bearer}"
     return headers
