@@ -76,7 +76,7 @@ def email_send(ctx, args: SendArgs) -> dict[str, Any]:
     Output: {message_id, to, cc, bcc, subject, attachments}. *effect*: not sent twice for a redelivered item."""
     import smtplib
     from email.message import EmailMessage
-    from email.utils import formatdate, make_msgid
+    from email.utils import formatdate, make_msgid, parseaddr
 
     from orchestrator.smtp import smtp_connection, smtp_settings
 
@@ -94,7 +94,7 @@ def email_send(ctx, args: SendArgs) -> dict[str, Any]:
     if args.reply_to:
         message["Reply-To"] = args.reply_to
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=parseaddr(settings.sender)[1].rpartition("@")[2] or None)
     message.set_content(args.body)
     if args.html is not None:
         message.add_alternative(args.html, subtype="html")

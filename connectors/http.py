@@ -123,7 +123,7 @@ def call(ctx, method: str, args: CallArgs) -> dict[str, Any]:
         except httpx.UnsupportedProtocol as exc:
             raise BusinessError(f"{where}: {exc}") from None
         except httpx.TransportError as exc:
-            raise ApplicationError(f"{where}: could not connect ({type(exc).__name__}: {exc})") from None
+            raise ApplicationError(f"{where}: the connection failed ({type(exc).__name__}: {exc})") from None
     try:
         return _answer(ctx, response, args, where, seconds, clock)
     finally:

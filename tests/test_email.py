@@ -78,6 +78,7 @@ def test_a_message_arrives_with_its_recipients_subject_body_and_attachments(make
                   cc: "boss@example.com, audit@example.com"
                   bcc: [archive@example.com]
                   subject: "Invoice {{ item.number }} paid"
+                  from: "Accounts Payable <ap-robot@example.com>"
                   body: "Dear {{ item.vendor }},\\nyour invoice {{ item.number }} is paid."
                   html: "<p>Invoice <b>{{ item.number }}</b> is paid.</p>"
                   attachments: ["out/{{ item.number }}.pdf", data/견적서.csv]
@@ -86,7 +87,9 @@ def test_a_message_arrives_with_its_recipients_subject_body_and_attachments(make
     assert record["status"] == "succeeded", items[0]["error_message"]
     assert len(mailbox.messages) == 1
     sender, recipients, message = mailbox.messages[0]
-    assert sender == "robots@example.com"
+    assert sender == "ap-robot@example.com"
+    assert message["From"] == "Accounts Payable <ap-robot@example.com>"
+    assert message["Message-ID"].endswith("@example.com>")
     assert recipients == ["ap@acme.example", "boss@example.com", "audit@example.com", "archive@example.com"]
     assert message["To"] == "ap@acme.example"
     assert message["Cc"] == "boss@example.com, audit@example.com"

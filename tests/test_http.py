@@ -226,7 +226,7 @@ def test_a_server_that_stays_down_fails_the_item_as_an_application_failure(make_
         """)
     record, items, ledger, _ = run(root, "down")
     assert items[0]["error_kind"] == "application"
-    assert f"GET http://127.0.0.1:{port}/x: could not connect" in items[0]["error_message"]
+    assert f"GET http://127.0.0.1:{port}/x: the connection failed" in items[0]["error_message"]
     assert len(ledger.attempts_for(record["id"])) == 3
 
 
