@@ -9,4 +9,7 @@ MODULES: dict[str, str] = {
     "browser": "connectors.browser",
     "pdf": "connectors.pdf",
     "tables": "connectors.tables",
+    "http": "connectors.http",
+    "sql": "connectors.sql",
+    "email": "connectors.email",
 }

@@ -83,6 +83,12 @@ class RunSession:
         options.setdefault("fmt", options.pop("format", None))
         return read_rows(target, name=self.relative(target), **options)
 
+    def query(self, url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """Rows of a SQL query, for `items:` (as the `sql.query` action; values as :name parameters)."""
+        from connectors.sql import run_query
+
+        return run_query(self, url, sql, params)
+
     def resolve(self, path: str | Path) -> Path:
         """A path from a robot file, relative to the project root; refuses to leave the project."""
         candidate = (self.root / Path(path)).resolve()
@@ -111,6 +117,7 @@ class RunSession:
                 "project": {"name": self.project.spec.project, "timezone": self.project.spec.timezone},
                 "files": self.files,
                 "read_table": self.read_table,
+                "query": self.query,
                 "now": lambda zone=None: dt.datetime.now(ZoneInfo(zone) if zone else tz),
             }
         return dict(base)

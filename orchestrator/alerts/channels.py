@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -54,22 +53,15 @@ def post_webhook(url: str, body: dict[str, Any]) -> None:
 
 
 def send_email(to: str, *, subject: str, body: str) -> None:
-    import smtplib
-    import socket
     from email.message import EmailMessage
 
+    from orchestrator.smtp import smtp_connection, smtp_settings
+
+    settings = smtp_settings(timeout=15)
     message = EmailMessage()
-    message["From"] = os.environ.get("RETAKE_SMTP_FROM", f"retake@{socket.gethostname()}")
-    message["To"], message["Subject"] = to, subject
+    message["From"], message["To"], message["Subject"] = settings.sender, to, subject
     message.set_content(body)
-    host = os.environ.get("RETAKE_SMTP_HOST", "localhost")
-    port = int(os.environ.get("RETAKE_SMTP_PORT", "25"))
-    kind = smtplib.SMTP_SSL if os.environ.get("RETAKE_SMTP_SSL") == "1" else smtplib.SMTP
-    with kind(host, port, timeout=15) as smtp:
-        if os.environ.get("RETAKE_SMTP_STARTTLS") == "1":
-            smtp.starttls()
-        if os.environ.get("RETAKE_SMTP_USER"):
-            smtp.login(os.environ["RETAKE_SMTP_USER"], os.environ.get("RETAKE_SMTP_PASSWORD", ""))
+    with smtp_connection(settings) as smtp:
         smtp.send_message(message)
 
 
