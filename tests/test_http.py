@@ -231,6 +231,9 @@ def test_a_server_that_stays_down_fails_the_item_as_an_application_failure(make_
 
 
 def test_an_accepted_status_list_and_bad_arguments(make_project, embedded, api) -> None:
+    from orchestrator.errors import ConfigError
+    from orchestrator.loader import load_project
+
     root = make_project(f"""\
         robots:
           gone:
@@ -238,9 +241,17 @@ def test_an_accepted_status_list_and_bad_arguments(make_project, embedded, api) 
               - id: gone
                 http.get: {{url: "{api}/status/410", expect: [200, 410]}}
               - set: {{status: "{{{{ steps.gone.status }}}}"}}
-              - http.post: {{url: "{api}/orders", json: {{a: 1}}, data: "a=1"}}
+              - http.post: {{url: "{api}/status/{{{{ steps.gone.status }}}}", json: {{a: 1}}}}
         """)
     _, items, _, _ = run(root, "gone")
     assert items[0]["error_kind"] == "business"
     assert items[0]["error_step"] == "http.post"  # the 410 step passed: it was expected
-    assert "give one body: json and data were given" in items[0]["error_message"]
+    assert "410" in items[0]["error_message"]
+    plain = make_project(f"""\
+        robots:
+          both:
+            steps:
+              - http.post: {{url: "{api}/orders", json: {{a: 1}}, data: "a=1"}}
+        """)
+    with pytest.raises(ConfigError, match="http.post: give one body: json and data were given"):
+        load_project(plain)  # without templates the mistake is found before any run
