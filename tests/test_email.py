@@ -8,10 +8,7 @@ import email.policy
 import socket
 
 import pytest
-
-from orchestrator import projects
-from orchestrator.loader import load_project
-from orchestrator.submit import run_embedded
+from robot_support import run
 
 REFUSED = "nobody@example.com"
 GREYLISTED = "later@example.com"
@@ -59,12 +56,6 @@ def mailbox(monkeypatch) -> Mailbox:
     controller.stop()
 
 
-def run(root, robot):
-    loaded = load_project(root)
-    record = run_embedded(loaded, robot, {})
-    ledger = projects.ledger_for(loaded)
-    return record, ledger.run_items(record["id"]), ledger
-
 
 def test_a_message_arrives_with_its_recipients_subject_body_and_attachments(make_project, embedded, mailbox) -> None:
     root = make_project("""\
@@ -83,7 +74,7 @@ def test_a_message_arrives_with_its_recipients_subject_body_and_attachments(make
                   html: "<p>Invoice <b>{{ item.number }}</b> is paid.</p>"
                   attachments: ["out/{{ item.number }}.pdf", data/견적서.csv]
         """, files={"out/INV-7.pdf": "%PDF-1.4 receipt", "data/견적서.csv": "품목,금액\n종이,1000\n"})
-    record, items, _ = run(root, "notify")
+    record, items, _, _ = run(root, "notify")
     assert record["status"] == "succeeded", items[0]["error_message"]
     assert len(mailbox.messages) == 1
     sender, recipients, message = mailbox.messages[0]
@@ -117,7 +108,7 @@ def test_a_refused_recipient_is_a_business_failure_and_a_try_later_is_retried(
                   to: "{{{{ {{'all': '{REFUSED}', 'some': ['ok@example.com', '{REFUSED}'], 'later': '{GREYLISTED}'}}[item] }}}}"
                   subject: "For {{{{ item }}}}"
         """)
-    record, items, ledger = run(root, "bounce")
+    record, items, ledger, _ = run(root, "bounce")
     by_key = {i["key"]: i for i in items}
     assert by_key["all"]["error_kind"] == "business"
     assert by_key["all"]["error_message"] == (f"email.send: SMTP server 127.0.0.1:{mailbox.port} refused every "
@@ -143,7 +134,7 @@ def test_a_server_that_cannot_be_reached_is_an_application_failure(make_project,
                   smtp: {{host: 127.0.0.1, port: {free_port()}, username: robot,
                           password: "{{{{ secrets.SMTP_PASSWORD }}}}", timeout: 2s}}
         """)
-    record, items, ledger = run(root, "offline")
+    record, items, ledger, _ = run(root, "offline")
     assert items[0]["error_kind"] == "application"
     assert "could not reach SMTP server 127.0.0.1:" in items[0]["error_message"]
     assert len(ledger.attempts_for(record["id"])) == 3
@@ -156,7 +147,7 @@ def test_a_missing_attachment_names_the_file(make_project, embedded, mailbox) ->
             steps:
               - email.send: {to: a@example.com, subject: hi, attachments: out/missing.pdf}
         """)
-    _, items, _ = run(root, "lost")
+    _, items, _, _ = run(root, "lost")
     assert items[0]["error_kind"] == "business"
     assert items[0]["error_message"] == "email.send: out/missing.pdf: no such file to attach"
     assert mailbox.messages == []

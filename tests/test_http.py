@@ -10,12 +10,11 @@ import time
 from typing import Annotated
 
 import pytest
+from robot_support import run
 from fastapi import FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from orchestrator import projects
 from orchestrator.loader import load_project
-from orchestrator.submit import run_embedded
 
 TOKEN = "tok-7f3a9c2e51"
 KEY = "key-9b8c7d6e"
@@ -87,13 +86,6 @@ def api() -> str:
     thread.join(timeout=5)
     sock.close()
 
-
-def run(root, robot):
-    loaded = load_project(root)
-    record = run_embedded(loaded, robot, {})
-    ledger = projects.ledger_for(loaded)
-    log = (loaded.runs_dir / record["id"] / "log.jsonl").read_text(encoding="utf-8")
-    return record, ledger.run_items(record["id"]), ledger, log
 
 
 def test_json_query_parameters_bearer_auth_and_text(make_project, embedded, api, monkeypatch) -> None:
@@ -232,7 +224,6 @@ def test_a_server_that_stays_down_fails_the_item_as_an_application_failure(make_
 
 def test_an_accepted_status_list_and_bad_arguments(make_project, embedded, api) -> None:
     from orchestrator.errors import ConfigError
-    from orchestrator.loader import load_project
 
     root = make_project(f"""\
         robots:

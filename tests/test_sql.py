@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from robot_support import run
 
-from orchestrator import projects
-from orchestrator.loader import load_project
-from orchestrator.submit import run_embedded
 
 SQLITE_URL = "sqlite:///data/app.db"  # a file in the project folder
 PASSWORD = "pw-5e6f7a8b9c"
@@ -41,13 +39,6 @@ def db_url(request, monkeypatch) -> str:
 def project(make_project, body: str):
     return make_project(body, files={"data/.keep": ""})
 
-
-def run(root, robot):
-    loaded = load_project(root)
-    record = run_embedded(loaded, robot, {})
-    ledger = projects.ledger_for(loaded)
-    log = (loaded.runs_dir / record["id"] / "log.jsonl").read_text(encoding="utf-8")
-    return record, ledger.run_items(record["id"]), ledger, log
 
 
 def test_rows_come_back_as_plain_mappings_with_bound_parameters(make_project, embedded, db_url) -> None:

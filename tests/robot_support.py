@@ -1,0 +1,20 @@
+"""Running a test robot on the embedded default and reading back what the ledger and the log say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from orchestrator import projects
+from orchestrator.loader import load_project
+from orchestrator.submit import run_embedded
+
+
+def run(root: Path, robot: str, **inputs: Any) -> tuple[dict[str, Any], list[dict[str, Any]], Any, str]:
+    """(run record, its items, the ledger, the run's log.jsonl text)."""
+    loaded = load_project(root)
+    record = run_embedded(loaded, robot, inputs)
+    ledger = projects.ledger_for(loaded)
+    log_file = loaded.runs_dir / record["id"] / "log.jsonl"
+    log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+    return record, ledger.run_items(record["id"]), ledger, log
