@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from orchestrator.errors import DocumentError, RetakeError
@@ -21,15 +22,17 @@ _LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
 
 
 @contextmanager
-def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[Any]:
-    """The open pdfplumber PDF of `file` (project-relative), closed on exit."""
+def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[tuple[Any, str]]:
+    """The open pdfplumber PDF of `file` (project-relative) and its name for messages, closed on exit."""
     path = ctx.resolve(file)
     name = ctx.session.relative(path)
     if not path.is_file():
         raise DocumentError(f"{name}: missing: no such file", file=name, reason="missing")
     import pdfplumber
 
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # "Could not get FontBBox" and the like
+    quiet = logging.getLogger("pdfminer")  # "Could not get FontBBox" and the like
+    if quiet.level != logging.ERROR:  # setting it anew would empty every logger's level cache, per document
+        quiet.setLevel(logging.ERROR)
     try:
         pdf = pdfplumber.open(path, password=password or None)
     except Exception as exc:  # noqa: BLE001 - classified below; anything else is re-raised
@@ -38,17 +41,13 @@ def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterat
         with pdf:
             if not pdf.pages:
                 raise DocumentError(f"{name}: empty: the PDF has no pages", file=name, reason="empty")
-            yield pdf
+            yield pdf, name
     except RetakeError:
         raise
     except Exception as exc:
         if _from_library(exc):
             raise _document_error(name, exc, password) from None
         raise
-
-
-def document_name(ctx: Any, file: str) -> str:
-    return ctx.session.relative(ctx.resolve(file))
 
 
 def _document_error(name: str, exc: BaseException, password: str | None) -> BaseException:
@@ -83,8 +82,8 @@ class Phrase:
 
     words: list[dict[str, Any]]
 
-    @property
-    def text(self) -> str:
+    @cached_property
+    def text(self) -> str:  # read once the phrase is complete (every label of every field searches it)
         return " ".join(w["text"] for w in self.words)
 
     @property
@@ -115,6 +114,7 @@ class PageView:
         self._lines: list[list[Phrase]] | None = None
         self._text: str | None = None
         self._tables: dict[str, list[list[list[str]]]] = {}
+        self.label_hits: dict[str, list[tuple[int, int, int, int, str]]] = {}  # by connectors/pdf_extract.py
 
     @property
     def page(self) -> Any:
@@ -142,6 +142,11 @@ class PageView:
             self._lines = _lines(self.page.extract_words())
         return self._lines
 
+    @cached_property
+    def phrases_text(self) -> str:
+        """Every phrase's text, one a line: a label not in it is in no phrase."""
+        return "\n".join(phrase.text for line in self.lines for phrase in line)
+
     def tables(self, settings: dict[str, Any] | None = None) -> list[list[list[str]]]:
         """The page's tables as rows of cleaned cell texts (None -> "", whitespace collapsed)."""
         key = json.dumps(settings or {}, sort_keys=True, default=str)
@@ -161,6 +166,10 @@ class PageView:
         return self.page.within_bbox((x0, top, x1, bottom)).extract_text()
 
     def close(self) -> None:
+        """Free the page's characters, words and text maps now: a page and its cached text map point at
+        each other, so without this they wait for the garbage collector (slower, and more memory)."""
+        if self._page is not None and self._page is not self.raw:
+            self._page.close()
         self.raw.close()
 
 
@@ -176,28 +185,36 @@ def _control_chars_as_spaces(chars: list[dict[str, Any]]) -> None:
 def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[int]:
     """The ids of characters that repeat an earlier one (same text, font and size, within `tolerance`
     points): faux bold. A grid lookup in one pass, where pdfplumber's dedupe_chars() sorts and groups
-    every character; the characters kept are the same (the first of each cluster)."""
-    size = 2 * tolerance  # a twin within `tolerance` is in this cell or the next one on its side
-    cells: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    every character; the characters kept are the same (the first of each cluster).
+
+    The grid's cells are 2 * tolerance wide, one grid per text (a character seen first costs one lookup),
+    a cell named by one integer (column * 2**32 + row): a twin is in the character's cell or in the next
+    cell on the side of the cell it is closest to."""
+    size = 2 * tolerance
+    column = 1 << 32
+    grids: dict[str, dict[int, list[dict[str, Any]]]] = {}
     drop: set[int] = set()
     for char in chars:
-        text, x, y = char["text"], char["x0"], char["top"]
+        x, y = char["x0"], char["top"]
         gx, gy = int(x // size), int(y // size)
-        sx = gx - 1 if x - gx * size < tolerance else gx + 1
-        sy = gy - 1 if y - gy * size < tolerance else gy + 1
-        twin = False
-        for key in ((text, gx, gy), (text, sx, gy), (text, gx, sy), (text, sx, sy)):
-            for other in cells.get(key, ()):
-                if (abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
-                        and other["fontname"] == char["fontname"] and other["size"] == char["size"]):
-                    twin = True
-                    break
-            if twin:
+        here = gx * column + gy
+        grid = grids.get(char["text"])
+        if grid is None:
+            grids[char["text"]] = {here: [char]}
+            continue
+        side = -column if x - gx * size < tolerance else column
+        up = -1 if y - gy * size < tolerance else 1
+        for other in (*grid.get(here, ()), *grid.get(here + side, ()), *grid.get(here + up, ()),
+                      *grid.get(here + side + up, ())):
+            if (abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
+                    and other["fontname"] == char["fontname"] and other["size"] == char["size"]):
+                drop.add(id(char))
                 break
-        if twin:
-            drop.add(id(char))
         else:
-            cells.setdefault((text, gx, gy), []).append(char)
+            if here in grid:
+                grid[here].append(char)
+            else:
+                grid[here] = [char]
     return drop
 
 

@@ -84,11 +84,20 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.MULTILINE)
 
 
+def _label_body(label: str) -> str:
+    letters = "".join(label.split()).rstrip(":：")
+    return r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
+
+
 @lru_cache(maxsize=512)
 def _label(label: str) -> re.Pattern[str]:
-    letters = "".join(label.split()).rstrip(":：")
-    body = r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
+    body = _label_body(label)
     return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=512)
+def _label_anywhere(label: str) -> re.Pattern[str]:
+    return re.compile(_label_body(label), re.IGNORECASE)
 
 
 _LEADER = re.compile(r"^[.·…_]{2,}\s*")
@@ -96,9 +105,7 @@ _LEADER = re.compile(r"^[.·…_]{2,}\s*")
 
 @lru_cache(maxsize=512)
 def _stop(label: str) -> re.Pattern[str]:
-    letters = "".join(label.split()).rstrip(":：")
-    body = r"\s*".join(re.escape(c) for c in letters)
-    return re.compile(rf"(?:^|\s){body}\s*[:：]", re.IGNORECASE)
+    return re.compile(rf"(?:^|\s){_label_body(label)}\s*[:：]", re.IGNORECASE)
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:
@@ -141,11 +148,22 @@ def _is_label(text: str, labels: tuple[str, ...]) -> bool:
 
 
 def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
-    """(rank, line, phrase, first label word, text after the label) for each match."""
-    pattern = _label(label)
-    hits = []
+    """(rank, line, phrase, first label word, text after the label) for each match; once per page and label
+    (every field looks right of its labels, then below them)."""
+    if label not in view.label_hits:
+        view.label_hits[label] = _find_label(view, label)
+    return view.label_hits[label]
+
+
+def _find_label(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
+    pattern, anywhere = _label(label), _label_anywhere(label)
+    hits: list[tuple[int, int, int, int, str]] = []
+    if not anywhere.search(view.phrases_text):
+        return hits  # not on this page (each phrase's text is a part of the page's)
     for line_no, phrases in enumerate(view.lines):
         for phrase_no, phrase in enumerate(phrases):
+            if not anywhere.search(phrase.text):
+                continue  # the label starts at none of the phrase's words
             words = [w["text"] for w in phrase.words]
             for start in range(len(words)):
                 match = pattern.match(" ".join(words[start:]))
@@ -179,8 +197,11 @@ def _below(view: PageView, line_no: int, phrase: Phrase, start: int, *, count: i
     return "\n".join(taken)
 
 
+_SPACES_COLONS = re.compile(r"[\s:：]+")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"[\s:：]+", "", str(text)).casefold()
+    return _SPACES_COLONS.sub("", str(text)).casefold()
 
 
 TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}
@@ -200,7 +221,7 @@ def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any]
     rows: list[dict[str, Any]] = []
     mapping: dict[str, int] | None = None
     width = 0
-    header: list[str] = []
+    header: list[str] = []  # normalised, to skip the header repeated on later pages
     for view in views:
         for position, table in enumerate(view.tables(settings)):
             if not table:
@@ -209,7 +230,7 @@ def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any]
             if not spec.header:  # columns by index, no header row: every table of the pages read
                 mapping, width, body = {k: int(v) for k, v in spec.columns.items()}, len(table[0]), table
             elif found is not None and (mapping is None or len(table[at]) == width):
-                mapping, width, header, body = found, len(table[at]), table[at], table[at + 1:]
+                mapping, width, header, body = found, len(table[at]), [_norm(c) for c in table[at]], table[at + 1:]
             elif mapping is not None and position == 0 and len(table[0]) == width and rows:
                 body = table  # the table goes on from the previous page without its header
             else:
@@ -217,7 +238,7 @@ def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any]
                     return rows
                 continue
             for raw in body:
-                if not any(cell for cell in raw) or [_norm(c) for c in raw] == [_norm(c) for c in header]:
+                if not any(cell for cell in raw) or [_norm(c) for c in raw] == header:
                     continue
                 if spec.until and re.search(spec.until, " ".join(c for c in raw if c)):
                     return rows  # the items end here (a "Subtotal" row, a footer)

@@ -37,10 +37,18 @@ class RunSession:
         self._stack = ExitStack()
         self._lock = threading.Lock()
         self._base: dict[str, Any] | None = None
+        self._real_root: Path | None = None
 
     @property
     def root(self) -> Path:
         return self.project.root
+
+    @property
+    def real_root(self) -> Path:
+        """The project folder with symbolic links resolved (once per run: every item's paths use it)."""
+        if self._real_root is None:
+            self._real_root = self.root.resolve()
+        return self._real_root
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -85,8 +93,8 @@ class RunSession:
 
     def resolve(self, path: str | Path) -> Path:
         """A path from a robot file, relative to the project root; refuses to leave the project."""
-        candidate = (self.root / Path(path)).resolve()
-        root = self.root.resolve()
+        root = self.real_root
+        candidate = (root / Path(path)).resolve()
         if candidate != root and root not in candidate.parents:
             raise BusinessError(f"path {str(path)!r} is outside the project folder {root}; "
                                 "keep robot files and data inside the project")
@@ -94,7 +102,7 @@ class RunSession:
 
     def relative(self, path: Path) -> str:
         try:
-            return str(path.resolve().relative_to(self.root.resolve()))
+            return str(path.resolve().relative_to(self.real_root))
         except ValueError:
             return str(path)
 
