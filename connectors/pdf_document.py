@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from orchestrator.errors import DocumentError, RetakeError
@@ -143,9 +145,16 @@ class PageView:
         return self._lines
 
     @cached_property
-    def phrases_text(self) -> str:
-        """Every phrase's text, one a line: a label not in it is in no phrase."""
-        return "\n".join(phrase.text for line in self.lines for phrase in line)
+    def phrases(self) -> tuple[str, list[int], list[tuple[int, int, Phrase]]]:
+        """Every phrase's text, one a line; where each phrase starts in it; each phrase's (line, position,
+        phrase). A label is looked for in this text once, then only in the phrases where it was found."""
+        where = [(line_no, phrase_no, phrase) for line_no, line in enumerate(self.lines)
+                 for phrase_no, phrase in enumerate(line)]
+        starts, offset = [], 0
+        for _, _, phrase in where:
+            starts.append(offset)
+            offset += len(phrase.text) + 1
+        return "\n".join(phrase.text for _, _, phrase in where), starts, where
 
     def tables(self, settings: dict[str, Any] | None = None) -> list[list[list[str]]]:
         """The page's tables as rows of cleaned cell texts (None -> "", whitespace collapsed)."""
@@ -173,9 +182,14 @@ class PageView:
         self.raw.close()
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _control_chars_as_spaces(chars: list[dict[str, Any]]) -> None:
     """Chromium's PDFs with some TrueType fonts (NanumGothic...) map the space glyph to U+0001: read
     control characters as the spaces they print as, so words, labels and cells split where they should."""
+    if not _CONTROL.search("".join(map(itemgetter("text"), chars))):
+        return  # most pages: none, found without a Python step per character
     for char in chars:
         text = char["text"]
         if len(text) == 1 and ord(text) < 32 and text not in "\t\n\r":
@@ -220,16 +234,19 @@ def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[in
 
 def _lines(words: list[dict[str, Any]]) -> list[list[Phrase]]:
     lines: list[list[dict[str, Any]]] = []
+    middles: list[float] = []  # of the last line's words
     for word in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
         middle = (word["top"] + word["bottom"]) / 2
         height = word["bottom"] - word["top"]
         if lines:
             last = lines[-1]
-            line_middle = sum((w["top"] + w["bottom"]) / 2 for w in last) / len(last)
+            line_middle = sum(middles) / len(middles)
             if abs(middle - line_middle) <= 0.5 * min(height, last[0]["bottom"] - last[0]["top"]):
                 last.append(word)
+                middles.append(middle)
                 continue
         lines.append([word])
+        middles = [middle]
     result = []
     for line in lines:
         line.sort(key=lambda w: w["x0"])

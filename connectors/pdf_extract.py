@@ -9,6 +9,7 @@ heads a table column does not spoil a date or an amount.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -157,21 +158,25 @@ def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, st
 
 def _find_label(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
     pattern, anywhere = _label(label), _label_anywhere(label)
+    text, starts, where = view.phrases
     hits: list[tuple[int, int, int, int, str]] = []
-    if not anywhere.search(view.phrases_text):
-        return hits  # not on this page (each phrase's text is a part of the page's)
-    for line_no, phrases in enumerate(view.lines):
-        for phrase_no, phrase in enumerate(phrases):
-            if not anywhere.search(phrase.text):
-                continue  # the label starts at none of the phrase's words
-            words = [w["text"] for w in phrase.words]
-            for start in range(len(words)):
-                match = pattern.match(" ".join(words[start:]))
-                if match:
-                    colon = ":" in match.group("sep") or "：" in match.group("sep")
-                    rank = (2 if start > 0 else 0) + (0 if colon else 1)
-                    hits.append((rank, line_no, phrase_no, start, match.group("rest").strip()))
-                    break
+    position = 0
+    while starts and (found := anywhere.search(text, position)):
+        # The phrase the label was found in (a phrase with the label is never skipped: the search goes on
+        # from the next phrase's start); then the label must begin one of its words.
+        index = bisect_right(starts, found.start()) - 1
+        line_no, phrase_no, phrase = where[index]
+        words = [w["text"] for w in phrase.words]
+        for start in range(len(words)):
+            match = pattern.match(" ".join(words[start:]))
+            if match:
+                colon = ":" in match.group("sep") or "：" in match.group("sep")
+                rank = (2 if start > 0 else 0) + (0 if colon else 1)
+                hits.append((rank, line_no, phrase_no, start, match.group("rest").strip()))
+                break
+        if index + 1 == len(starts):
+            break
+        position = starts[index + 1]
     return hits
 
 
