@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
@@ -80,8 +81,11 @@ class RunSession:
         base = self.resolve(directory)
         if not base.is_dir():
             return []
-        found = [p for p in base.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern)]
-        return [self.relative(p) for p in sorted(found)]
+        with os.scandir(base) as entries:  # the directory's listing says which entries are links: no stat each
+            found = [(Path(e.path), e.is_symlink()) for e in entries
+                     if e.is_file() and fnmatch.fnmatch(e.name, pattern)]
+        # `base` is resolved: a file in it that is not a link is its own real path.
+        return [self.relative(p) if link else str(p.relative_to(self.real_root)) for p, link in sorted(found)]
 
     def read_table(self, path: str, **options: Any) -> list[dict[str, Any]]:
         """Rows of a CSV, Excel or JSON file, for `items:` (options as for the `table.read` action)."""
