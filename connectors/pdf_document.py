@@ -201,34 +201,36 @@ def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[in
     points): faux bold. A grid lookup in one pass, where pdfplumber's dedupe_chars() sorts and groups
     every character; the characters kept are the same (the first of each cluster).
 
-    The grid's cells are 2 * tolerance wide, one grid per text (a character seen first costs one lookup),
-    a cell named by one integer (column * 2**32 + row): a twin is in the character's cell or in the next
-    cell on the side of the cell it is closest to."""
+    One grid per text (a character seen first costs one lookup), cells 2 * tolerance wide: a twin is in
+    the character's cell or in the next cell on the side of the cell it is closest to. A cell is named by
+    one float, column * 2**26 + row (whole numbers: exact below 2**27 cells, 268 million points at the
+    default tolerance), cheaper than a tuple or an int() per character on pages of thousands."""
     size = 2 * tolerance
-    column = 1 << 32
-    grids: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    column = float(1 << 26)
+    grids: dict[str, dict[float, list[dict[str, Any]]]] = {}
     drop: set[int] = set()
     for char in chars:
         x, y = char["x0"], char["top"]
-        gx, gy = int(x // size), int(y // size)
+        gx, gy = x // size, y // size
         here = gx * column + gy
         grid = grids.get(char["text"])
         if grid is None:
             grids[char["text"]] = {here: [char]}
             continue
         side = -column if x - gx * size < tolerance else column
-        up = -1 if y - gy * size < tolerance else 1
-        for other in (*grid.get(here, ()), *grid.get(here + side, ()), *grid.get(here + up, ()),
-                      *grid.get(here + side + up, ())):
-            if (abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
-                    and other["fontname"] == char["fontname"] and other["size"] == char["size"]):
-                drop.add(id(char))
-                break
+        up = -1.0 if y - gy * size < tolerance else 1.0
+        cells = (grid.get(here), grid.get(here + side), grid.get(here + up), grid.get(here + side + up))
+        if cells == (None, None, None, None):  # most characters: no same text near
+            grid[here] = [char]
+            continue
+        if any(abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
+               and other["fontname"] == char["fontname"] and other["size"] == char["size"]
+               for cell in cells if cell for other in cell):
+            drop.add(id(char))
+        elif cells[0] is None:
+            grid[here] = [char]
         else:
-            if here in grid:
-                grid[here].append(char)
-            else:
-                grid[here] = [char]
+            cells[0].append(char)
     return drop
 
 
