@@ -26,8 +26,8 @@ _LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
 @contextmanager
 def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[tuple[Any, str]]:
     """The open pdfplumber PDF of `file` (project-relative) and its name for messages, closed on exit."""
-    path = ctx.resolve(file)
-    name = ctx.session.relative(path)
+    path = ctx.resolve(file)  # resolved and inside the project: its name needs no second resolve
+    name = str(path.relative_to(ctx.session.real_root))
     if not path.is_file():
         raise DocumentError(f"{name}: missing: no such file", file=name, reason="missing")
     import pdfplumber
