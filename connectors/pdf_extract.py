@@ -105,15 +105,20 @@ _LEADER = re.compile(r"^[.·…_]{2,}\s*")
 
 
 @lru_cache(maxsize=512)
-def _stop(label: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:^|\s){_label_body(label)}\s*[:：]", re.IGNORECASE)
+def _stops(labels: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of `labels` followed by a colon: one search finds the first of them."""
+    if not labels:
+        return None
+    bodies = "|".join(_label_body(label) for label in labels)
+    return re.compile(rf"(?:^|\s)(?:{bodies})\s*[:：]", re.IGNORECASE)
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:
     """`text` without dot leaders in front and up to the first other label that follows."""
     text = _LEADER.sub("", text)
-    ends = [m.start() for m in (_stop(label).search(text) for label in stops) if m]
-    return (text[: min(ends)] if ends else text).strip()
+    pattern = _stops(stops)
+    end = pattern.search(text) if pattern is not None else None
+    return (text[: end.start()] if end else text).strip()
 
 
 def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...], direction: str) -> Iterator[str]:
