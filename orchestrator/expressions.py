@@ -91,7 +91,7 @@ def check_syntax(text: str) -> str | None:
 def evaluate(value: Any, context: dict[str, Any]) -> Any:
     """Render `value` (strings inside lists and mappings too) against `context`."""
     if isinstance(value, str):
-        if not is_template(value):
+        if "{{" not in value and "{%" not in value:  # is_template(), inline: most strings of a step are plain
             return value
         try:
             native, compiled, name = _compile(value)
