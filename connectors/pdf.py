@@ -172,8 +172,7 @@ def pdf_text(ctx, args: TextArgs) -> str:
     """The text of a PDF, pages separated by a form feed: `pdf.text: {file: "{{ item }}", pages: 1}`."""
     from connectors.pdf_document import PageView, open_document
 
-    with open_document(ctx, args.file, password=args.password) as pdf:
-        name = ctx.session.relative(ctx.resolve(args.file))
+    with open_document(ctx, args.file, password=args.password) as (pdf, name):
         texts, views = [], []
         for index in _pages(args, pdf, name):
             view = PageView(pdf.pages[index], number=index + 1, dedupe=args.dedupe)
@@ -193,8 +192,7 @@ def pdf_tables(ctx, args: TablesArgs) -> list[Any]:
     from connectors.pdf_document import PageView, open_document
     from connectors.pdf_tables import TableRows
 
-    with open_document(ctx, args.file, password=args.password) as pdf:
-        name = ctx.session.relative(ctx.resolve(args.file))
+    with open_document(ctx, args.file, password=args.password) as (pdf, name):
         _check_settings(args.settings, name)
         collected = TableRows(header=args.header, only=args.table)
         for index in _pages(args, pdf, name):
@@ -215,8 +213,7 @@ def pdf_extract(ctx, args: ExtractArgs) -> dict[str, Any]:
     from connectors.pdf_document import PageView, open_document
     from connectors.pdf_extract import FieldValueError, extract_table, find_field
 
-    with open_document(ctx, args.file, password=args.password) as pdf:
-        name = ctx.session.relative(ctx.resolve(args.file))
+    with open_document(ctx, args.file, password=args.password) as (pdf, name):
         for spec in args.tables.values():
             _check_settings(spec.settings, name)
         views = [PageView(pdf.pages[i], number=i + 1, dedupe=args.dedupe) for i in _pages(args, pdf, name)]

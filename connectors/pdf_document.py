@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from orchestrator.errors import DocumentError, RetakeError
@@ -21,15 +24,17 @@ _LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
 
 
 @contextmanager
-def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[Any]:
-    """The open pdfplumber PDF of `file` (project-relative), closed on exit."""
-    path = ctx.resolve(file)
-    name = ctx.session.relative(path)
+def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[tuple[Any, str]]:
+    """The open pdfplumber PDF of `file` (project-relative) and its name for messages, closed on exit."""
+    path = ctx.resolve(file)  # resolved and inside the project: its name needs no second resolve
+    name = str(path.relative_to(ctx.session.real_root))
     if not path.is_file():
         raise DocumentError(f"{name}: missing: no such file", file=name, reason="missing")
     import pdfplumber
 
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # "Could not get FontBBox" and the like
+    quiet = logging.getLogger("pdfminer")  # "Could not get FontBBox" and the like
+    if quiet.level != logging.ERROR:  # setting it anew would empty every logger's level cache, per document
+        quiet.setLevel(logging.ERROR)
     try:
         pdf = pdfplumber.open(path, password=password or None)
     except Exception as exc:  # noqa: BLE001 - classified below; anything else is re-raised
@@ -38,17 +43,13 @@ def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterat
         with pdf:
             if not pdf.pages:
                 raise DocumentError(f"{name}: empty: the PDF has no pages", file=name, reason="empty")
-            yield pdf
+            yield pdf, name
     except RetakeError:
         raise
     except Exception as exc:
         if _from_library(exc):
             raise _document_error(name, exc, password) from None
         raise
-
-
-def document_name(ctx: Any, file: str) -> str:
-    return ctx.session.relative(ctx.resolve(file))
 
 
 def _document_error(name: str, exc: BaseException, password: str | None) -> BaseException:
@@ -83,8 +84,8 @@ class Phrase:
 
     words: list[dict[str, Any]]
 
-    @property
-    def text(self) -> str:
+    @cached_property
+    def text(self) -> str:  # read once the phrase is complete (every label of every field searches it)
         return " ".join(w["text"] for w in self.words)
 
     @property
@@ -115,6 +116,7 @@ class PageView:
         self._lines: list[list[Phrase]] | None = None
         self._text: str | None = None
         self._tables: dict[str, list[list[list[str]]]] = {}
+        self.label_hits: dict[str, list[tuple[int, int, int, int, str]]] = {}  # by connectors/pdf_extract.py
 
     @property
     def page(self) -> Any:
@@ -142,6 +144,18 @@ class PageView:
             self._lines = _lines(self.page.extract_words())
         return self._lines
 
+    @cached_property
+    def phrases(self) -> tuple[str, list[int], list[tuple[int, int, Phrase]]]:
+        """Every phrase's text, one a line; where each phrase starts in it; each phrase's (line, position,
+        phrase). A label is looked for in this text once, then only in the phrases where it was found."""
+        where = [(line_no, phrase_no, phrase) for line_no, line in enumerate(self.lines)
+                 for phrase_no, phrase in enumerate(line)]
+        starts, offset = [], 0
+        for _, _, phrase in where:
+            starts.append(offset)
+            offset += len(phrase.text) + 1
+        return "\n".join(phrase.text for _, _, phrase in where), starts, where
+
     def tables(self, settings: dict[str, Any] | None = None) -> list[list[list[str]]]:
         """The page's tables as rows of cleaned cell texts (None -> "", whitespace collapsed)."""
         key = json.dumps(settings or {}, sort_keys=True, default=str)
@@ -161,12 +175,21 @@ class PageView:
         return self.page.within_bbox((x0, top, x1, bottom)).extract_text()
 
     def close(self) -> None:
+        """Free the page's characters, words and text maps now: a page and its cached text map point at
+        each other, so without this they wait for the garbage collector (slower, and more memory)."""
+        if self._page is not None and self._page is not self.raw:
+            self._page.close()
         self.raw.close()
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _control_chars_as_spaces(chars: list[dict[str, Any]]) -> None:
     """Chromium's PDFs with some TrueType fonts (NanumGothic...) map the space glyph to U+0001: read
     control characters as the spaces they print as, so words, labels and cells split where they should."""
+    if not _CONTROL.search("".join(map(itemgetter("text"), chars))):
+        return  # most pages: none, found without a Python step per character
     for char in chars:
         text = char["text"]
         if len(text) == 1 and ord(text) < 32 and text not in "\t\n\r":
@@ -176,43 +199,56 @@ def _control_chars_as_spaces(chars: list[dict[str, Any]]) -> None:
 def doubled_chars(chars: list[dict[str, Any]], tolerance: float = 1.0) -> set[int]:
     """The ids of characters that repeat an earlier one (same text, font and size, within `tolerance`
     points): faux bold. A grid lookup in one pass, where pdfplumber's dedupe_chars() sorts and groups
-    every character; the characters kept are the same (the first of each cluster)."""
-    size = 2 * tolerance  # a twin within `tolerance` is in this cell or the next one on its side
-    cells: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    every character; the characters kept are the same (the first of each cluster).
+
+    One grid per text (a character seen first costs one lookup), cells 2 * tolerance wide: a twin is in
+    the character's cell or in the next cell on the side of the cell it is closest to. A cell is named by
+    one float, column * 2**26 + row (whole numbers: exact below 2**27 cells, 268 million points at the
+    default tolerance), cheaper than a tuple or an int() per character on pages of thousands."""
+    size = 2 * tolerance
+    column = float(1 << 26)
+    grids: dict[str, dict[float, list[dict[str, Any]]]] = {}
     drop: set[int] = set()
     for char in chars:
-        text, x, y = char["text"], char["x0"], char["top"]
-        gx, gy = int(x // size), int(y // size)
-        sx = gx - 1 if x - gx * size < tolerance else gx + 1
-        sy = gy - 1 if y - gy * size < tolerance else gy + 1
-        twin = False
-        for key in ((text, gx, gy), (text, sx, gy), (text, gx, sy), (text, sx, sy)):
-            for other in cells.get(key, ()):
-                if (abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
-                        and other["fontname"] == char["fontname"] and other["size"] == char["size"]):
-                    twin = True
-                    break
-            if twin:
-                break
-        if twin:
+        x, y = char["x0"], char["top"]
+        gx, gy = x // size, y // size
+        here = gx * column + gy
+        grid = grids.get(char["text"])
+        if grid is None:
+            grids[char["text"]] = {here: [char]}
+            continue
+        side = -column if x - gx * size < tolerance else column
+        up = -1.0 if y - gy * size < tolerance else 1.0
+        cells = (grid.get(here), grid.get(here + side), grid.get(here + up), grid.get(here + side + up))
+        if cells == (None, None, None, None):  # most characters: no same text near
+            grid[here] = [char]
+            continue
+        if any(abs(other["x0"] - x) <= tolerance and abs(other["top"] - y) <= tolerance
+               and other["fontname"] == char["fontname"] and other["size"] == char["size"]
+               for cell in cells if cell for other in cell):
             drop.add(id(char))
+        elif cells[0] is None:
+            grid[here] = [char]
         else:
-            cells.setdefault((text, gx, gy), []).append(char)
+            cells[0].append(char)
     return drop
 
 
 def _lines(words: list[dict[str, Any]]) -> list[list[Phrase]]:
     lines: list[list[dict[str, Any]]] = []
+    middles: list[float] = []  # of the last line's words
     for word in sorted(words, key=lambda w: (round(w["top"], 1), w["x0"])):
         middle = (word["top"] + word["bottom"]) / 2
         height = word["bottom"] - word["top"]
         if lines:
             last = lines[-1]
-            line_middle = sum((w["top"] + w["bottom"]) / 2 for w in last) / len(last)
+            line_middle = sum(middles) / len(middles)
             if abs(middle - line_middle) <= 0.5 * min(height, last[0]["bottom"] - last[0]["top"]):
                 last.append(word)
+                middles.append(middle)
                 continue
         lines.append([word])
+        middles = [middle]
     result = []
     for line in lines:
         line.sort(key=lambda w: w["x0"])

@@ -9,6 +9,7 @@ heads a table column does not spoil a date or an amount.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -84,28 +85,40 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.MULTILINE)
 
 
+def _label_body(label: str) -> str:
+    letters = "".join(label.split()).rstrip(":：")
+    return r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
+
+
 @lru_cache(maxsize=512)
 def _label(label: str) -> re.Pattern[str]:
-    letters = "".join(label.split()).rstrip(":：")
-    body = r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
+    body = _label_body(label)
     return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=512)
+def _label_anywhere(label: str) -> re.Pattern[str]:
+    return re.compile(_label_body(label), re.IGNORECASE)
 
 
 _LEADER = re.compile(r"^[.·…_]{2,}\s*")
 
 
 @lru_cache(maxsize=512)
-def _stop(label: str) -> re.Pattern[str]:
-    letters = "".join(label.split()).rstrip(":：")
-    body = r"\s*".join(re.escape(c) for c in letters)
-    return re.compile(rf"(?:^|\s){body}\s*[:：]", re.IGNORECASE)
+def _stops(labels: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of `labels` followed by a colon: one search finds the first of them."""
+    if not labels:
+        return None
+    bodies = "|".join(_label_body(label) for label in labels)
+    return re.compile(rf"(?:^|\s)(?:{bodies})\s*[:：]", re.IGNORECASE)
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:
     """`text` without dot leaders in front and up to the first other label that follows."""
     text = _LEADER.sub("", text)
-    ends = [m.start() for m in (_stop(label).search(text) for label in stops) if m]
-    return (text[: min(ends)] if ends else text).strip()
+    pattern = _stops(stops)
+    end = pattern.search(text) if pattern is not None else None
+    return (text[: end.start()] if end else text).strip()
 
 
 def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...], direction: str) -> Iterator[str]:
@@ -141,19 +154,34 @@ def _is_label(text: str, labels: tuple[str, ...]) -> bool:
 
 
 def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
-    """(rank, line, phrase, first label word, text after the label) for each match."""
-    pattern = _label(label)
-    hits = []
-    for line_no, phrases in enumerate(view.lines):
-        for phrase_no, phrase in enumerate(phrases):
-            words = [w["text"] for w in phrase.words]
-            for start in range(len(words)):
-                match = pattern.match(" ".join(words[start:]))
-                if match:
-                    colon = ":" in match.group("sep") or "：" in match.group("sep")
-                    rank = (2 if start > 0 else 0) + (0 if colon else 1)
-                    hits.append((rank, line_no, phrase_no, start, match.group("rest").strip()))
-                    break
+    """(rank, line, phrase, first label word, text after the label) for each match; once per page and label
+    (every field looks right of its labels, then below them)."""
+    if label not in view.label_hits:
+        view.label_hits[label] = _find_label(view, label)
+    return view.label_hits[label]
+
+
+def _find_label(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
+    pattern, anywhere = _label(label), _label_anywhere(label)
+    text, starts, where = view.phrases
+    hits: list[tuple[int, int, int, int, str]] = []
+    position = 0
+    while starts and (found := anywhere.search(text, position)):
+        # The phrase the label was found in (a phrase with the label is never skipped: the search goes on
+        # from the next phrase's start); then the label must begin one of its words.
+        index = bisect_right(starts, found.start()) - 1
+        line_no, phrase_no, phrase = where[index]
+        words = [w["text"] for w in phrase.words]
+        for start in range(len(words)):
+            match = pattern.match(" ".join(words[start:]))
+            if match:
+                colon = ":" in match.group("sep") or "：" in match.group("sep")
+                rank = (2 if start > 0 else 0) + (0 if colon else 1)
+                hits.append((rank, line_no, phrase_no, start, match.group("rest").strip()))
+                break
+        if index + 1 == len(starts):
+            break
+        position = starts[index + 1]
     return hits
 
 
@@ -179,8 +207,11 @@ def _below(view: PageView, line_no: int, phrase: Phrase, start: int, *, count: i
     return "\n".join(taken)
 
 
+_SPACES_COLONS = re.compile(r"[\s:：]+")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"[\s:：]+", "", str(text)).casefold()
+    return _SPACES_COLONS.sub("", str(text)).casefold()
 
 
 TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}
@@ -200,7 +231,7 @@ def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any]
     rows: list[dict[str, Any]] = []
     mapping: dict[str, int] | None = None
     width = 0
-    header: list[str] = []
+    header: list[str] = []  # normalised, to skip the header repeated on later pages
     for view in views:
         for position, table in enumerate(view.tables(settings)):
             if not table:
@@ -209,7 +240,7 @@ def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any]
             if not spec.header:  # columns by index, no header row: every table of the pages read
                 mapping, width, body = {k: int(v) for k, v in spec.columns.items()}, len(table[0]), table
             elif found is not None and (mapping is None or len(table[at]) == width):
-                mapping, width, header, body = found, len(table[at]), table[at], table[at + 1:]
+                mapping, width, header, body = found, len(table[at]), [_norm(c) for c in table[at]], table[at + 1:]
             elif mapping is not None and position == 0 and len(table[0]) == width and rows:
                 body = table  # the table goes on from the previous page without its header
             else:
@@ -217,7 +248,7 @@ def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any]
                     return rows
                 continue
             for raw in body:
-                if not any(cell for cell in raw) or [_norm(c) for c in raw] == [_norm(c) for c in header]:
+                if not any(cell for cell in raw) or [_norm(c) for c in raw] == header:
                     continue
                 if spec.until and re.search(spec.until, " ".join(c for c in raw if c)):
                     return rows  # the items end here (a "Subtotal" row, a footer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
@@ -37,10 +38,18 @@ class RunSession:
         self._stack = ExitStack()
         self._lock = threading.Lock()
         self._base: dict[str, Any] | None = None
+        self._real_root: Path | None = None
 
     @property
     def root(self) -> Path:
         return self.project.root
+
+    @property
+    def real_root(self) -> Path:
+        """The project folder with symbolic links resolved (once per run: every item's paths use it)."""
+        if self._real_root is None:
+            self._real_root = self.root.resolve()
+        return self._real_root
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -72,8 +81,11 @@ class RunSession:
         base = self.resolve(directory)
         if not base.is_dir():
             return []
-        found = [p for p in base.iterdir() if p.is_file() and fnmatch.fnmatch(p.name, pattern)]
-        return [self.relative(p) for p in sorted(found)]
+        with os.scandir(base) as entries:  # the directory's listing says which entries are links: no stat each
+            found = [(Path(e.path), e.is_symlink()) for e in entries
+                     if e.is_file() and fnmatch.fnmatch(e.name, pattern)]
+        # `base` is resolved: a file in it that is not a link is its own real path.
+        return [self.relative(p) if link else str(p.relative_to(self.real_root)) for p, link in sorted(found)]
 
     def read_table(self, path: str, **options: Any) -> list[dict[str, Any]]:
         """Rows of a CSV, Excel or JSON file, for `items:` (options as for the `table.read` action)."""
@@ -91,8 +103,8 @@ class RunSession:
 
     def resolve(self, path: str | Path) -> Path:
         """A path from a robot file, relative to the project root; refuses to leave the project."""
-        candidate = (self.root / Path(path)).resolve()
-        root = self.root.resolve()
+        root = self.real_root
+        candidate = (root / Path(path)).resolve()
         if candidate != root and root not in candidate.parents:
             raise BusinessError(f"path {str(path)!r} is outside the project folder {root}; "
                                 "keep robot files and data inside the project")
@@ -100,7 +112,7 @@ class RunSession:
 
     def relative(self, path: Path) -> str:
         try:
-            return str(path.resolve().relative_to(self.root.resolve()))
+            return str(path.resolve().relative_to(self.real_root))
         except ValueError:
             return str(path)
 

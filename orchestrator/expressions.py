@@ -20,6 +20,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from orchestrator.errors import BusinessError
 
 _WHOLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.S)
+_NAME = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*$")
+_NOT_NAMES = frozenset(("true", "false", "none", "True", "False", "None", "self"))  # constants; `self` clashes
 
 
 def _date_filter(value: Any, fmt: str = "%Y-%m-%d") -> str:
@@ -64,12 +66,17 @@ def is_template(value: Any) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _compile(text: str) -> tuple[bool, Any]:
+def _compile(text: str) -> tuple[bool, Any, str | None]:
+    """(native?, the compiled expression or template, the variable's name when the text is one `{{ name }}`:
+    that one is read from the context directly, as Jinja would, without a render per item)."""
     env = environment()
     whole = _WHOLE.match(text)
     if whole:
-        return True, env.compile_expression(whole.group("expr"), undefined_to_none=False)
-    return False, env.from_string(text)
+        compiled = env.compile_expression(whole.group("expr"), undefined_to_none=False)
+        bare = _NAME.match(whole.group("expr"))
+        name = bare.group("name") if bare else None
+        return True, compiled, name if name not in _NOT_NAMES else None
+    return False, env.from_string(text), None
 
 
 def check_syntax(text: str) -> str | None:
@@ -84,13 +91,13 @@ def check_syntax(text: str) -> str | None:
 def evaluate(value: Any, context: dict[str, Any]) -> Any:
     """Render `value` (strings inside lists and mappings too) against `context`."""
     if isinstance(value, str):
-        if not is_template(value):
+        if "{{" not in value and "{%" not in value:  # is_template(), inline: most strings of a step are plain
             return value
         try:
-            native, compiled = _compile(value)
+            native, compiled, name = _compile(value)
             if not native:
                 return compiled.render(**context)
-            result = compiled(**context)
+            result = context[name] if name is not None and name in context else compiled(**context)
             if isinstance(result, Undefined):
                 result._fail_with_undefined_error()
             return result
@@ -112,7 +119,7 @@ def evaluate(value: Any, context: dict[str, Any]) -> Any:
 def references(text: str) -> set[tuple[str, str]]:
     """(root, attribute) pairs an expression reads, e.g. {("inputs", "who"), ("steps", "read")}."""
     try:
-        native, _ = _compile(text)
+        _compile(text)
     except TemplateSyntaxError:
         return set()
     env = environment()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, insert, select, update
 
 from orchestrator.ledger.rows import aware, as_dict, final_status, new_run_id, utcnow
 from orchestrator.ledger.tables import items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
 
 OPEN_RUN_STATES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+
+# Built once: the statements a waiting client and every chunk run (SQLAlchemy then skips building and
+# keying them per call).
+_GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
+_RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("run_id"))
 
 
 class RunStore:
@@ -58,11 +63,11 @@ class RunStore:
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            return as_dict(conn.execute(select(runs).where(runs.c.id == run_id)).first())
+            return as_dict(conn.execute(_GET_RUN, {"run_id": run_id}).first())
 
     def run_status(self, run_id: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+            return conn.execute(_RUN_STATUS, {"run_id": run_id}).scalar()
 
     def find_run(self, prefix: str) -> dict[str, Any] | None:
         """A run by its id or a unique start of it."""
