@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from connectors import browser_forms, browser_locators
-from connectors.browser_session import SECRET_MARK, BrowserSession, guard, open_browser
+from connectors.browser_guard import guard
+from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
 from orchestrator.errors import BusinessError
 

@@ -11,7 +11,8 @@ from pydantic import field_validator
 
 from connectors import browser_locators
 from connectors.browser import Args, Located, target
-from connectors.browser_session import SECRET_MARK, guard, open_browser
+from connectors.browser_guard import guard
+from connectors.browser_session import SECRET_MARK, open_browser
 from orchestrator.actions import action
 
 

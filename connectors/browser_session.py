@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from connectors import browser_launch, browser_scripts, browser_secrets
+from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
-from orchestrator.errors import ApplicationError, ResourceLost, RetakeError
-from orchestrator.timeouts import interrupt_with
+from orchestrator.errors import ResourceLost
 
 SECRET_MARK = "data-retake-secret"
 ROTATE_EVERY = 10
-CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
-               "Browser closed")
 
 
 _deferred: dict[int, list[BrowserSession]] = {}
@@ -145,22 +141,26 @@ class BrowserSession:
         if self.context is None:
             return
         try:
-            if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
-                self._save_trace(self._item_path(self.item_index, "trace.zip"))
-            if self.state_file is not None and not self.crashed:
-                self._save_state()
-            browser = self.context.browser
-            self.context.close()
-            if self.spare_key is not None and browser is not None and browser.is_connected():
-                # The next run in this thread starts at once: its context is made now, while idle.
-                spare = browser.new_context(**self.kwargs)
-                _prepare(spare)
-                if self.tracing is not None:
-                    spare.tracing.start(**self.tracing)
-                _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
+            with interruptible(OPEN_LIMIT_S):
+                self._close()
         except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
             pass
         self.context = self.page = None
+
+    def _close(self) -> None:
+        if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
+            self._save_trace(self._item_path(self.item_index, "trace.zip"))
+        if self.state_file is not None and not self.crashed:
+            self._save_state()
+        browser = self.context.browser
+        self.context.close()
+        if self.spare_key is not None and browser is not None and browser.is_connected():
+            # The next run in this thread starts at once: its context is made now, while idle.
+            spare = browser.new_context(**self.kwargs)
+            _prepare(spare)
+            if self.tracing is not None:
+                spare.tracing.start(**self.tracing)
+            _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
 
     # --- per item ------------------------------------------------------------------------------------
     def for_item(self, ctx: Any) -> BrowserSession:
@@ -206,10 +206,13 @@ class BrowserSession:
 
     def capture_evidence(self, ctx: Any, exc: BaseException) -> None:
         """Screenshot, page HTML and trace of a failed item into the run's artifacts."""
-        from orchestrator.logs import mask
-
         if self.page is None or self.crashed or ctx.index != self.item_index:
             return  # this item did not use the browser (it failed before): no browser evidence
+        with interruptible(OPEN_LIMIT_S):
+            self._capture(ctx)
+
+    def _capture(self, ctx: Any) -> None:
+        from orchestrator.logs import mask
         try:
             shot = ctx.artifact_path("failure.png")
             mask_locator = self.page.locator(f"[{SECRET_MARK}], input[type=password]")
@@ -300,50 +303,11 @@ def _close_deferred() -> None:
         item.close()
 
 
-def _interruptible() -> Any:
-    """Playwright calls of this thread: a time limit that passes stops the thread's driver (the call
-    fails at once) rather than raising into the middle of the call, which would leave it stuck."""
-    owner = threading.get_ident()
-    return interrupt_with(lambda: browser_launch.stop_driver(owner))
-
-
 def open_browser(ctx: Any) -> BrowserSession:
     """The run's browser session in this thread, opened on first use, ready for the current item."""
-    with _interruptible():
+    with interruptible(OPEN_LIMIT_S):
         session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
         if session.crashed or session.context is None:
             ctx.session.drop_resource("browser")
             session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
         return session.for_item(ctx)
-
-
-@contextmanager
-def guard(ctx: Any, browser: BrowserSession, what: str, *, timeout_ms: float | None = None) -> Iterator[None]:
-    """Playwright's errors as Retake's: timeouts and crashes are application errors (retried)."""
-    started = time.monotonic()
-    try:
-        with _interruptible():
-            yield
-    except RetakeError:
-        raise
-    except Exception as exc:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-        if not isinstance(exc, PlaywrightError):
-            raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, PlaywrightTimeout):
-            waited = (timeout_ms / 1000) if timeout_ms else time.monotonic() - started
-            raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
-        if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
-            browser.crashed = True
-            ctx.session.drop_resource("browser")  # the next try opens a new context
-            if "Browser" in str(exc) or "browser" in message.lower() or "Connection closed" in str(exc):
-                browser_launch.discard_browser()  # ... in a new browser when the process is gone
-            raise ResourceLost(f"{what}: the browser crashed or was closed ({message}); the item starts again "
-                               "in a fresh browser") from None
-        if "strict mode violation" in str(exc):
-            raise ApplicationError(f"{what}: the locator matches more than one element ({message}); make it "
-                                   "more precise, or add `nth: 0`") from None
-        raise ApplicationError(f"{what}: {message}") from None

@@ -96,7 +96,8 @@ def wait_embedded(loaded: LoadedProject, run_id: str, *, threads: int | None = N
     events.subscribe(closed)
     embedded_worker(threads or 1)
     try:
-        return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.1, wake=finished)
+        # the wake event ends the wait; polls only feed the progress bar (each takes the GIL from the worker)
+        return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.25, wake=finished)
     finally:
         events.unsubscribe(closed)
         projects.close_session(run_id)

@@ -64,8 +64,9 @@ class _Watchdog(threading.Thread):
                     continue
                 heapq.heappop(self.heap)
                 fired = self.live.pop(token)
-                fired.set()
                 interrupt = _interrupters.get(thread_id)
+                fired.interrupting = interrupt is not None  # type: ignore[attr-defined]  # read by time_limit
+                fired.set()
                 if interrupt is None or not _called(interrupt):
                     raise_thread_exception(thread_id, _Expired)
 
@@ -129,7 +130,7 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
             raise
         expired = True  # the limit passed and the call was made to fail by its interrupter
         message = f"{what} took longer than its time limit of {seconds:g}s"
-        if isinstance(exc, ResourceLost):
+        if isinstance(exc, ResourceLost) or getattr(fired, "interrupting", False):
             raise ResourceTimeout(f"{message}; what it waited on was stopped, the item starts again from its "
                                   "first step") from None
         raise StepTimeout(message) from None

@@ -1,0 +1,68 @@
+"""Playwright's failures as Retake's, and limits on browser calls that get no answer.
+
+`guard` turns Playwright's errors into Retake's: a timeout or a refused action is an application error
+(the step is retried); a crashed or closed browser is a lost resource (the item starts again in a fresh
+browser). `interruptible` makes a time limit stop the thread's Playwright driver instead of raising into
+the middle of a call (see orchestrator/timeouts.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from connectors import browser_launch
+from orchestrator.errors import ApplicationError, ResourceLost, RetakeError
+from orchestrator.timeouts import interrupt_with, time_limit
+
+CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
+               "Browser closed")
+HANG_GRACE_S = 10.0  # a browser call unanswered this long after its own timeout is stopped
+OPEN_LIMIT_S = 90.0  # launching a browser and opening a context; closing one
+
+
+@contextmanager
+def interruptible(limit_s: float) -> Iterator[None]:
+    """Playwright calls of this thread: a time limit that passes stops the thread's driver (the call
+    fails at once) rather than raising into the middle of the call, which would leave it stuck. Besides
+    the step's own limit, a call gets `limit_s`: Playwright's timeouts end a normal wait long before, so
+    this one only ends a call that gets no answer at all (seen after a browser crash, when Playwright
+    loses the reply of the call under way)."""
+    owner = threading.get_ident()
+    with interrupt_with(lambda: browser_launch.stop_driver(owner)), time_limit(limit_s, "the browser call"):
+        yield
+
+
+@contextmanager
+def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None) -> Iterator[None]:
+    """Playwright's errors as Retake's: timeouts and crashes are application errors (retried)."""
+    started = time.monotonic()
+    try:
+        with interruptible((timeout_ms or browser.options.navigation_timeout * 1000) / 1000 + HANG_GRACE_S):
+            yield
+    except RetakeError:
+        raise
+    except Exception as exc:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        if not isinstance(exc, PlaywrightError):
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, PlaywrightTimeout):
+            waited = (timeout_ms / 1000) if timeout_ms else time.monotonic() - started
+            raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
+        if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
+            browser.crashed = True
+            ctx.session.drop_resource("browser")  # the next try opens a new context
+            if "Browser" in str(exc) or "browser" in message.lower() or "Connection closed" in str(exc):
+                browser_launch.discard_browser()  # ... in a new browser when the process is gone
+            raise ResourceLost(f"{what}: the browser crashed or was closed ({message}); the item starts again "
+                               "in a fresh browser") from None
+        if "strict mode violation" in str(exc):
+            raise ApplicationError(f"{what}: the locator matches more than one element ({message}); make it "
+                                   "more precise, or add `nth: 0`") from None
+        raise ApplicationError(f"{what}: {message}") from None
