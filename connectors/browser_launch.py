@@ -183,6 +183,22 @@ def discard_browser() -> None:
         warm.browser = _Gone()
 
 
+def _quiet_lost_driver() -> None:
+    """The stopped driver's pending replies fail, and asyncio reports each one ("Future exception was
+    never retrieved ... Connection closed while reading from the driver") when it is collected: expected
+    here, so kept out of the output."""
+    import logging
+
+    class _Filter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "Connection closed while reading from the driver" not in (
+                f"{record.getMessage()} {record.exc_info[1] if record.exc_info else ''}")
+
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, _Filter) or type(f).__name__ == "_Filter" for f in asyncio_log.filters):
+        asyncio_log.addFilter(_Filter())
+
+
 class _Gone:
     def is_connected(self) -> bool:
         return False
@@ -202,6 +218,7 @@ def stop_driver(thread_id: int) -> bool:
     if warm is None or not warm.owned or warm.driver_pid is None:
         return False
     warm.browser = _Gone()
+    _quiet_lost_driver()
     try:
         os.kill(warm.driver_pid, signal.SIGKILL)
     except OSError:
