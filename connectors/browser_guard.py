@@ -41,7 +41,9 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
     """Playwright's errors as Retake's: timeouts and crashes are application errors (retried)."""
     started = time.monotonic()
     try:
-        with interruptible((timeout_ms or browser.options.navigation_timeout * 1000) / 1000 + HANG_GRACE_S):
+        # a click may wait for the next page as long as a navigation may take: the longer of the two
+        longest = max(timeout_ms or 0.0, browser.options.navigation_timeout * 1000) / 1000
+        with interruptible(longest + HANG_GRACE_S):
             yield
     except RetakeError:
         raise
