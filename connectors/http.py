@@ -74,7 +74,8 @@ class RequestArgs(CallArgs):
     method: str = Field("GET", description=f"One of {', '.join(METHODS)}.")
 
 
-@action("http.request", args=RequestArgs, scalar="url", effect=True)
+@action("http.request", args=RequestArgs, scalar="url",
+        effect=lambda args: args.method.upper() not in ("GET", "HEAD", "OPTIONS"))
 def http_request(ctx, args: RequestArgs) -> dict[str, Any]:
     """Call an HTTP API: `http.request: {method: PUT, url: "https://api.example.com/orders/{{ item.id }}", json: ...}`.
 

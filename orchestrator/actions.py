@@ -24,8 +24,15 @@ class Action:
     func: Callable[..., Any]
     args: type[BaseModel] | None
     scalar: str | None
-    effect: bool
+    effect: bool | Callable[[Any], bool]
     doc: str
+
+    def changes_outside(self, args: Any) -> bool:
+        """Does this call change an outside system (so that a redelivered item must not repeat it)? An
+        action may decide from its arguments (`http.request` with GET does not); unknown arguments: yes."""
+        if callable(self.effect):
+            return True if args is None else bool(self.effect(args))
+        return self.effect
 
     def arguments(self, raw: Any) -> tuple[Any, bool]:
         """What the model validates: (the argument mapping, whether `raw` was the `scalar` field's value).
@@ -56,12 +63,13 @@ _declared: list[Action] = []
 
 
 def action(name: str, *, args: type[BaseModel] | None = None, scalar: str | None = None,
-           effect: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+           effect: bool | Callable[[Any], bool] = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `func(ctx, args)` as the step action `name`.
 
     `args` is a pydantic model of the argument mapping; `scalar` names the field a plain scalar
     argument fills (`log: hello` -> message=hello); `effect` marks an action that changes an outside
-    system, so that it is not repeated for an item that already passed it.
+    system, so that it is not repeated for an item that already passed it (or a function of the bound
+    arguments that says whether this call does).
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:

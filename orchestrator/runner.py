@@ -130,14 +130,16 @@ def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *,
             output = done[marker]
             log.info("already done before a redelivery: not repeated")
         else:
+            bound: list[Any] = []
             try:
-                output = _attempts(ctx, step, action, ledger, log, guard)
+                output = _attempts(ctx, step, action, ledger, log, guard, bound)
             except Exception as exc:
                 if not step.continue_on_error or isinstance(exc, (Cancelled, RunTimeout)):
                     raise
                 log.warning(f"failed, continuing as asked: {mask(str(exc))}")
                 output = None
-            if ledger is not None and (step.effect if step.effect is not None else action.effect):
+            effect = step.effect if step.effect is not None else action.changes_outside(bound[-1] if bound else None)
+            if ledger is not None and effect:
                 ledger.checkpoint(ctx.item_id, marker, _jsonable(mask(output)))
         if step.id:
             ctx.steps[step.id] = output
@@ -145,7 +147,8 @@ def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *,
 
 
 def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledger | None, log: Any,
-              guard: RunGuard | None = None) -> Any:
+              guard: RunGuard | None = None, bound: list[Any] | None = None) -> Any:
+    """The step's action, tried as its retry policy says; `bound` receives each attempt's arguments."""
     session = ctx.session
     policy = step.retry or session.robot.retry or session.project.spec.defaults.retry
     timeout = step.timeout or session.robot.step_timeout or session.project.spec.defaults.step_timeout
@@ -163,6 +166,8 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
                     guard.check()
                 raw = evaluate(step.args, ctx.expressions()) if _templated(step) else step.args
                 args = action.bind(copy.deepcopy(raw) if raw is step.args else raw)
+                if bound is not None:
+                    bound.append(args)
                 try:
                     with time_limit(limit, f"step {step.label!r}"):
                         result = action.func(ctx, args)

@@ -246,3 +246,17 @@ def test_an_accepted_status_list_and_bad_arguments(make_project, embedded, api) 
         """)
     with pytest.raises(ConfigError, match="http.post: give one body: json and data were given"):
         load_project(plain)  # without templates the mistake is found before any run
+
+
+def test_only_calls_that_change_data_are_kept_from_being_repeated(make_project, embedded, api) -> None:
+    root = make_project(f"""\
+        robots:
+          sync:
+            steps:
+              - {{id: read, http.request: {{method: GET, url: "{api}/text"}}}}
+              - {{id: write, http.request: {{method: POST, url: "{api}/orders", json: {{a: 1}}}}}}
+        """)
+    record, items, ledger, _ = run(root, "sync")
+    assert record["status"] == "succeeded", items[0]["error_message"]
+    kept = ledger.checkpoints_for(items[0]["id"])
+    assert list(kept) == ["steps.write"]  # a redelivered item reads again but does not post again

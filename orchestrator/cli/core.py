@@ -128,7 +128,7 @@ def actions(json_: bool = JsonOption, project: Optional[str] = ProjectOption) ->
     entries = []
     for name, spec in sorted(registry().items()):
         entries.append({"action": name, "arguments": spec.arg_names(), "scalar": spec.scalar,
-                        "effect": spec.effect, "doc": spec.doc})
+                        "effect": "by arguments" if callable(spec.effect) else spec.effect, "doc": spec.doc})
     if json_:
         dump_json(entries)
         return
