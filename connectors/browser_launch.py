@@ -183,20 +183,12 @@ def discard_browser() -> None:
         warm.browser = _Gone()
 
 
-def _quiet_lost_driver() -> None:
-    """The stopped driver's pending replies fail, and asyncio reports each one ("Future exception was
-    never retrieved ... Connection closed while reading from the driver") when it is collected: expected
-    here, so kept out of the output."""
-    import logging
-
-    class _Filter(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            return "Connection closed while reading from the driver" not in (
-                f"{record.getMessage()} {record.exc_info[1] if record.exc_info else ''}")
-
-    asyncio_log = logging.getLogger("asyncio")
-    if not any(isinstance(f, _Filter) or type(f).__name__ == "_Filter" for f in asyncio_log.filters):
-        asyncio_log.addFilter(_Filter())
+def _not_lost_driver_noise(record: Any) -> bool:
+    """A logging filter: the stopped driver's pending replies fail, and asyncio reports each one ("Future
+    exception was never retrieved ... Connection closed while reading from the driver") when it is
+    collected; expected after `stop_driver`, so kept out of the output."""
+    return "Connection closed while reading from the driver" not in (
+        f"{record.getMessage()} {record.exc_info[1] if record.exc_info else ''}")
 
 
 class _Gone:
@@ -218,7 +210,9 @@ def stop_driver(thread_id: int) -> bool:
     if warm is None or not warm.owned or warm.driver_pid is None:
         return False
     warm.browser = _Gone()
-    _quiet_lost_driver()
+    import logging
+
+    logging.getLogger("asyncio").addFilter(_not_lost_driver_noise)  # added once: the same filter is kept once
     try:
         os.kill(warm.driver_pid, signal.SIGKILL)
     except OSError:

@@ -5,8 +5,9 @@
   was cancelled (`defaultPrevented`) is read when asked, after every handler of the page has run.
 - The form filler of `browser.fill_form` (connectors.browser_forms), so a fill sends only its data.
 
-Both are non-enumerable properties of `window`; a page that replaces its document without navigating
-loses them, and the callers fall back to sending the script itself.
+Both are non-enumerable properties of `window`. A page the init script did not reach (a document
+written by a script) has neither: a fill then sends the whole script, and a click gives a navigation it
+started a moment before going on.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ LEAVE_WATCH = r"""
 """
 
 ASK_LEFT = "() => typeof window.__retakeLeft === 'function' ? window.__retakeLeft() : null"
-FORGET_LEFT = "() => { if (typeof window.__retakeLeft === 'function') window.__retakeLeft(); }"
 
 
 def init_script() -> str:
