@@ -18,8 +18,8 @@ from connectors import browser_launch
 from orchestrator.errors import ApplicationError, ResourceLost, RetakeError
 from orchestrator.timeouts import interrupt_with, time_limit
 
-CRASH_WORDS = ("has been closed", "crashed", "Connection closed", "Target closed", "browser has disconnected",
-               "Browser closed")
+CRASH_WORDS = ("has been closed", "crashed", "connection closed", "target closed", "browser has disconnected",
+               "browser closed")  # compared in lower case
 HANG_GRACE_S = 10.0  # a browser call unanswered this long after its own timeout is stopped
 OPEN_LIMIT_S = 90.0  # launching a browser and opening a context; closing one
 
@@ -45,6 +45,10 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
         longest = max(timeout_ms or 0.0, browser.options.navigation_timeout * 1000) / 1000
         with interruptible(longest + HANG_GRACE_S):
             yield
+    except ResourceLost:  # a call stopped at its time limit (the driver went with it)
+        browser.crashed = True
+        ctx.session.drop_resource("browser")
+        raise
     except RetakeError:
         raise
     except Exception as exc:
@@ -57,10 +61,11 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
         if isinstance(exc, PlaywrightTimeout):
             waited = (timeout_ms / 1000) if timeout_ms else time.monotonic() - started
             raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
-        if browser.crashed or any(word in str(exc) for word in CRASH_WORDS):
+        text = str(exc).lower()
+        if browser.crashed or any(word in text for word in CRASH_WORDS):
             browser.crashed = True
             ctx.session.drop_resource("browser")  # the next try opens a new context
-            if "Browser" in str(exc) or "browser" in message.lower() or "Connection closed" in str(exc):
+            if "browser" in text or "connection closed" in text:
                 browser_launch.discard_browser()  # ... in a new browser when the process is gone
             raise ResourceLost(f"{what}: the browser crashed or was closed ({message}); the item starts again "
                                "in a fresh browser") from None

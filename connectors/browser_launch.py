@@ -175,6 +175,12 @@ def thread_browser(settings: LaunchSettings) -> Any:
     return browser
 
 
+def is_current(browser: Any) -> bool:
+    """Is `browser` still this thread's browser (not stopped, crashed or replaced)?"""
+    warm = _warm.get(threading.get_ident())
+    return warm is not None and warm.browser is browser and browser.is_connected()
+
+
 def discard_browser() -> None:
     """This thread's browser failed in a way that says it is gone (even if Playwright has not noticed
     yet): the next use launches a fresh one. Nothing waits on the old one."""

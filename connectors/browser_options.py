@@ -30,6 +30,9 @@ class BrowserOptions(BaseModel):
     ignore_https_errors: bool = False
     storage_state: bool | str = Field(False, description="Keep cookies and local storage between runs: true "
                                       "(in .retake/browser/ROBOT.json) or a file in the project.")
+    reuse_context: bool = Field(True, description="Start a run in the context this robot's previous run used "
+                                "in this worker, cleared (cookies, storage, tabs, history): no new renderer. "
+                                "false: a new context every run.")
     trace: Literal["never", "on_failure", "always"] | None = Field(
         None, description="Playwright traces; default: settings.keep_traces (on_failure).")
     trace_screenshots: bool = Field(False, description="Film strip in traces (costly: the page is filmed "

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connectors import browser_launch, browser_scripts, browser_secrets
+from connectors import browser_launch, browser_reuse, browser_scripts, browser_secrets
 from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
 from orchestrator.errors import ResourceLost
@@ -36,6 +36,7 @@ class BrowserSession:
         self.settings = browser_launch.LaunchSettings.from_project(session.project.spec.settings.browser)
         self.trace_mode = self.options.trace or session.project.spec.settings.keep_traces
         self.owner = threading.get_ident()
+        self.browser: Any = None
         self.context: Any = None
         self.page: Any = None
         self.item_index: int | None = None
@@ -44,13 +45,15 @@ class BrowserSession:
         self.crashed = False
         self.navigations = 0
         self.downloads = 0
+        self.origins: set[str] = set()
+        self.handlers: list[tuple[Any, str, Any]] = []
         self.base_url = self._render(self.options.base_url)
         self.state_file = self._state_file()
 
     # --- opening and closing -------------------------------------------------------------------------
     def __enter__(self) -> BrowserSession:
         _close_deferred()
-        browser = browser_launch.thread_browser(self.settings)
+        browser = self.browser = browser_launch.thread_browser(self.settings)
         opts = self.options
         kwargs: dict[str, Any] = {
             "viewport": opts.viewport.model_dump(), "accept_downloads": True,
@@ -66,17 +69,19 @@ class BrowserSession:
         tracing = None if self.trace_mode == "never" else {"screenshots": opts.trace_screenshots,
                                                             "snapshots": True, "sources": False}
         self.tracing = tracing
-        self.spare_key = None if "storage_state" in kwargs else repr((sorted(kwargs.items()), tracing))
-        spare = _take_spare(browser, self.spare_key)
+        self.reuse_key = None if self.state_file is not None or not opts.reuse_context else \
+            repr((self.session.robot_name, sorted(kwargs.items()), tracing))
+        self.kept = browser_reuse.take(browser, self.reuse_key) if self.reuse_key else None
         try:
-            self.context, page = spare if spare else (browser.new_context(**kwargs), None)
+            if self.kept is not None:
+                self.context, page = self.kept.context, self.kept.page
+            else:
+                self.context, page = browser.new_context(**kwargs), None
+                self.context.add_init_script(browser_scripts.init_script())
         except Exception as exc:
             browser_launch.discard_browser()
             raise ResourceLost(f"could not open a browser context ({exc}); the item starts again in a fresh "
                                "browser") from exc
-        self.kwargs = kwargs
-        if page is None:  # a spare context is already prepared
-            _prepare(self.context)
         self.context.set_default_timeout(opts.timeout * 1000)
         self.context.set_default_navigation_timeout(opts.navigation_timeout * 1000)
         if opts.block:
@@ -84,8 +89,7 @@ class BrowserSession:
             self.context.route("**/*", lambda route: route.abort() if route.request.resource_type in blocked
                                else route.fallback())
         if tracing is not None:
-            if page is None:  # a spare context is already recording
-                self.context.tracing.start(**tracing)
+            self.context.tracing.start(**tracing)
             self.chunk_open = True
         self.page = page or self.context.new_page()
         self._watch(self.page)
@@ -94,10 +98,12 @@ class BrowserSession:
 
     def _watch(self, page: Any) -> None:
         dialogs = self.options.dialogs
-        page.on("dialog", lambda d: d.accept() if dialogs == "accept" else d.dismiss())
-        page.on("crash", lambda _p: setattr(self, "crashed", True))
-        page.on("framenavigated", self._navigated)
-        page.on("download", self._downloaded)
+        handlers = {"dialog": lambda d: d.accept() if dialogs == "accept" else d.dismiss(),
+                    "crash": lambda _p: setattr(self, "crashed", True),
+                    "framenavigated": self._navigated, "download": self._downloaded}
+        for event, handler in handlers.items():
+            page.on(event, handler)
+            self.handlers.append((page, event, handler))
 
     def _downloaded(self, _download: Any) -> None:
         self.downloads += 1
@@ -105,6 +111,9 @@ class BrowserSession:
     def _navigated(self, frame: Any) -> None:
         if self.page is not None and frame == self.page.main_frame:
             self.navigations += 1
+        origin = browser_reuse.origin_of(frame.url)
+        if origin is not None:
+            self.origins.add(origin)
 
     def wait_navigation(self, since: int, timeout_ms: float, *, downloads: int | None = None) -> None:
         """After a click or script that submitted a form or followed a link: wait until the next page has
@@ -152,15 +161,20 @@ class BrowserSession:
             self._save_trace(self._item_path(self.item_index, "trace.zip"))
         if self.state_file is not None and not self.crashed:
             self._save_state()
-        browser = self.context.browser
-        self.context.close()
-        if self.spare_key is not None and browser is not None and browser.is_connected():
-            # The next run in this thread starts at once: its context is made now, while idle.
-            spare = browser.new_context(**self.kwargs)
-            _prepare(spare)
-            if self.tracing is not None:
-                spare.tracing.start(**self.tracing)
-            _spares[threading.get_ident()] = (browser, self.spare_key, spare, spare.new_page())
+        if self.reuse_key is None or self.crashed or not self.context.browser.is_connected():
+            self.context.close()
+            return
+        self.context.remove_listener("page", self._watch)
+        for page, event, handler in self.handlers:
+            page.remove_listener(event, handler)
+        page = self.page if self.page in self.context.pages else next(iter(self.context.pages), None)
+        if page is None:
+            self.context.close()
+            return
+        kept = self.kept or browser_reuse.Kept(self.context.browser, self.reuse_key, self.context, page)
+        kept.page, kept.routed = page, bool(self.options.block)
+        kept.origins |= self.origins
+        browser_reuse.keep(kept, tracing=self.tracing is not None)
 
     # --- per item ------------------------------------------------------------------------------------
     def for_item(self, ctx: Any) -> BrowserSession:
@@ -273,29 +287,6 @@ class BrowserSession:
         return self.session.resolve(str(state))
 
 
-_spares: dict[int, tuple[Any, str, Any, Any]] = {}
-
-
-def _prepare(context: Any) -> None:
-    """What every page of a run's context carries from its first script on (the form filler)."""
-    context.add_init_script(browser_scripts.init_script())
-
-
-def _take_spare(browser: Any, key: str | None) -> tuple[Any, Any] | None:
-    """This thread's spare context when it suits (same browser, same options), else None."""
-    spare = _spares.pop(threading.get_ident(), None)
-    if spare is None:
-        return None
-    owner, spare_key, context, page = spare
-    if owner is browser and spare_key == key and browser.is_connected() and not page.is_closed():
-        return context, page
-    try:
-        context.close()
-    except Exception:  # noqa: BLE001
-        pass
-    return None
-
-
 def _close_deferred() -> None:
     with _deferred_lock:
         pending = _deferred.pop(threading.get_ident(), [])
@@ -307,7 +298,7 @@ def open_browser(ctx: Any) -> BrowserSession:
     """The run's browser session in this thread, opened on first use, ready for the current item."""
     with interruptible(OPEN_LIMIT_S):
         session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
-        if session.crashed or session.context is None:
+        if session.crashed or session.context is None or not browser_launch.is_current(session.browser):
             ctx.session.drop_resource("browser")
             session = ctx.session.resource("browser", lambda: BrowserSession(ctx.session))
         return session.for_item(ctx)

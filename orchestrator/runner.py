@@ -172,7 +172,9 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
                     with time_limit(limit, f"step {step.label!r}"):
                         result = action.func(ctx, args)
                 except StepTimeout:
-                    if by_run and guard is not None:
+                    # the step's limit was what was left of the run's, and that has passed (not a shorter
+                    # limit inside the step, such as a browser call's)
+                    if by_run and guard is not None and guard.expired():
                         raise guard.timeout_error() from None
                     raise
             except Exception as exc:

@@ -208,3 +208,28 @@ def test_a_page_script_that_never_answers_times_out_and_the_next_item_has_a_work
     assert items["works"]["status"] == "succeeded" and items["works"]["output"] == 42
     attempts = [a for a in projects.ledger_for(loaded).attempts_for(run["id"]) if a["error_kind"] == "timeout"]
     assert len(attempts) == 2  # the item was tried again (from its first step) before it failed
+
+
+@pytest.mark.timeout(120)
+def test_a_browser_call_with_no_answer_is_stopped_by_its_own_limit_not_reported_as_the_run_s(embedded,
+                                                                                                 make_project):
+    # no step timeout: the step may take what is left of the run (10 min); the browser call's own limit
+    # (the longer of the two browser timeouts, plus 10 s) stops it, and that is not the run's time limit
+    root = make_project("""
+    robots:
+      stuck:
+        items: [hangs, works]
+        retry: {attempts: 1, backoff: 0s}
+        browser: {timeout: 1s, navigation_timeout: 1s}
+        steps:
+          - browser.goto: "data:text/html,<h1>Legacy</h1>"
+          - id: answer
+            browser.evaluate: "{{ 'new Promise(() => {})' if item == 'hangs' else '6 * 7' }}"
+    """)
+    loaded = load_project(root)
+    run = run_embedded(loaded, "stuck", {})
+    assert run["status"] == "partial"
+    items = {i["key"]: i for i in projects.ledger_for(loaded).run_items(run["id"])}
+    assert (items["hangs"]["status"], items["hangs"]["error_kind"]) == ("failed", "timeout")
+    assert "the browser call took longer than its time limit of 11s" in items["hangs"]["error_message"]
+    assert items["works"]["status"] == "succeeded" and items["works"]["output"] == 42
