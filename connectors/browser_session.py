@@ -1,10 +1,12 @@
 """A run's browser: one context and page per run and thread, with evidence, traces and secret hygiene.
 
 The context is a run-scoped resource (`ctx.session.resource("browser", ...)`): a login persists across a
-run's items. Traces are recorded in chunks (one per item, or one per ten items when only failures keep
-theirs) and kept as the settings ask (on failure by default). A run closed by another worker thread
-is closed by its own thread when that thread next opens a browser (Playwright is bound to its thread). Values of the robot's secrets typed into a page are hidden on screen (rendered as dots,
-masked in screenshots) and scrubbed from trace files.
+run's items. When the run ends, the context is cleared and kept for the robot's next run in this thread
+(`browser_reuse`). Traces are recorded in chunks (one per item, or one per ten items when only failures
+keep theirs) and kept as the settings ask (on failure by default). A run closed by another worker thread
+is closed by its own thread when that thread next opens a browser (Playwright is bound to its thread).
+Values of the robot's secrets typed into a page are hidden on screen (rendered as dots, masked in
+screenshots) and scrubbed from trace files.
 """
 
 from __future__ import annotations
@@ -161,20 +163,17 @@ class BrowserSession:
             self._save_trace(self._item_path(self.item_index, "trace.zip"))
         if self.state_file is not None and not self.crashed:
             self._save_state()
-        if self.reuse_key is None or self.crashed or not self.context.browser.is_connected():
-            self.context.close()
-            return
-        self.context.remove_listener("page", self._watch)
-        for page, event, handler in self.handlers:
-            page.remove_listener(event, handler)
         page = self.page if self.page in self.context.pages else next(iter(self.context.pages), None)
-        if page is None:
+        if self.reuse_key is None or self.crashed or page is None or not browser_launch.is_current(self.browser):
             self.context.close()
             return
-        kept = self.kept or browser_reuse.Kept(self.context.browser, self.reuse_key, self.context, page)
+        kept = self.kept or browser_reuse.Kept(self.browser, self.reuse_key, self.context, page)
         kept.page, kept.routed = page, bool(self.options.block)
         kept.origins |= self.origins
-        browser_reuse.keep(kept, tracing=self.tracing is not None)
+        browser_reuse.keep(kept, tracing=self.tracing is not None)  # (its dialogs still answered as asked)
+        self.context.remove_listener("page", self._watch)
+        for watched, event, handler in self.handlers:
+            watched.remove_listener(event, handler)
 
     # --- per item ------------------------------------------------------------------------------------
     def for_item(self, ctx: Any) -> BrowserSession:
