@@ -134,8 +134,11 @@ FILL_SCRIPT = r"""
       const proto = tag === 'INPUT' ? HTMLInputElement.prototype : HTMLTextAreaElement.prototype;
       fire(el, 'focus');
       Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, value);
+      // Refused by the browser (a date or number in another format leaves the field empty)? Judged
+      // before the page's own handlers run: many reformat what was typed (1200 -> 1,200.00 on blur).
+      const refused = el.type !== 'file' && value !== '' && el.value === '';
       fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
-      if (el.type !== 'file' && el.value !== value)
+      if (refused)
         return 'the field kept ' + JSON.stringify(el.value) + ' (check the format: dates as YYYY-MM-DD, '
           + 'numbers without thousands separators)';
       return null;

@@ -351,3 +351,17 @@ def test_switch_page_follows_a_popup_and_comes_back(run_steps, erp):
     assert ctx.steps["popup"]["url"].endswith("/invoices/new") and ctx.steps["popup"]["index"] == 1
     assert ctx.steps["label"] == "Vendor"
     assert ctx.steps["back"]["url"].endswith("/invoices")
+
+
+def test_fill_form_accepts_a_page_that_reformats_what_was_typed(run_steps):
+    # legacy amount fields format on blur, code fields upper-case on input: the page's business, not an error
+    page = ('<label>Amount <input id=a onblur="this.value=Number(this.value).toLocaleString(`en-US`,'
+            '{minimumFractionDigits: 2})"></label>'
+            '<label>Code <input id=c oninput="this.value=this.value.toUpperCase()"></label>')
+    ctx = run_steps(f"""
+      - browser.goto: 'data:text/html,{page}'
+      - browser.fill_form: {{fields: {{Amount: 1200, Code: abc-1}}}}
+      - id: values
+        browser.evaluate: "[a.value, c.value]"
+    """)
+    assert ctx.steps["values"] == ["1,200.00", "ABC-1"]
