@@ -95,6 +95,10 @@ def _fill(ctx: Any, browser: BrowserSession, loc: Any, value: Any, *, what: str,
             loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
         else:
             loc.fill(text, timeout=timeout)
+        if text and loc.evaluate("el => el.tagName === 'INPUT' && el.type !== 'file' ? el.value : null",
+                                 timeout=timeout) == "":
+            raise BusinessError(f"{what}: the field refuses {text!r} (it stayed empty); check its format: "
+                                "dates as YYYY-MM-DD, numbers without thousands separators")
 
 
 @action("browser.fill", args=FillArgs)

@@ -238,6 +238,10 @@ def test_a_value_the_field_refuses_is_a_business_error(run_steps):
         run_steps(LOGIN + "  - browser.fill_form: {fields: {Amount: '1.234,56'}}\n")
     with pytest.raises(BusinessError, match=r"Currency: no option \"XYZ\""):
         run_steps(LOGIN + "  - browser.fill_form: {fields: {Currency: XYZ}}\n")
+    with pytest.raises(BusinessError, match=r"refuses '05/01/2026' \(it stayed empty\)"):  # Playwright's fill
+        run_steps(LOGIN + "  - browser.fill: {locator: {label: Invoice date}, value: 05/01/2026}\n")
+    with pytest.raises(BusinessError, match=r"refuses this value.*Cannot type text into input\[type=number\]"):
+        run_steps(LOGIN + "  - browser.fill: {locator: {label: Amount}, value: '1.234,56'}\n")
 
 
 def test_text_attribute_table_and_count_read_the_list(run_steps, erp):
