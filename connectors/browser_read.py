@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
-from connectors import browser_locators
+from connectors import browser_locators, browser_paging
 from connectors.browser import Args, Located, target
 from connectors.browser_guard import guard
 from connectors.browser_session import SECRET_MARK, open_browser
@@ -118,26 +118,41 @@ class TableArgs(Args):
     locator: Any = "table"
     header: bool = True
     columns: list[str] | None = None
+    next: Any = None
+    max_pages: int = Field(100, ge=1)
 
     _v = field_validator("locator", mode="before")(lambda v: "table" if v == {} else browser_locators.validate(v))
+    _n = field_validator("next", mode="before")(lambda v: v if v is None else browser_locators.validate(v))
 
 
 @action("browser.table", args=TableArgs, scalar="locator")
 def table(ctx: Any, args: TableArgs) -> list[Any]:
     """An HTML table as rows: mappings keyed by the header cells (or `columns:`), lists with `header: false`.
+    With `next:` (the locator of a "next page" link or button) the rows of every page, up to `max_pages`.
 
-    `browser.table: "#invoices"`"""
+    `browser.table: "#invoices"`; `browser.table: {locator: "#invoices", next: {role: link, name: Next}}`"""
     browser = open_browser(ctx)
     what = f"browser.table {browser_locators.describe(args.locator)}"
     loc = target(ctx, browser, args.locator, what)
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
         data = loc.first.evaluate(TABLE_SCRIPT, args.header, timeout=timeout)
+        rows, shown = list(data["rows"]), browser_paging.fingerprint(loc)
+        seen = {shown}
+        for _ in range(args.max_pages - 1 if args.next is not None else 0):
+            control = browser_paging.next_control(browser.page, args.next)
+            if control is None:
+                break
+            shown = browser_paging.turn(browser, control, loc, shown, timeout_ms=timeout)
+            if shown is None or shown in seen:
+                break
+            seen.add(shown)
+            rows += loc.first.evaluate(TABLE_SCRIPT, args.header, timeout=timeout)["rows"]
     names = args.columns or data["header"]
     if names is None:
-        return data["rows"]
+        return rows
     names = _unique([name or f"column_{i + 1}" for i, name in enumerate(names)])
-    return [dict(zip(names, row + [""] * (len(names) - len(row)))) for row in data["rows"]]
+    return [dict(zip(names, row + [""] * (len(names) - len(row)))) for row in rows]
 
 
 def _unique(names: list[str]) -> list[str]:

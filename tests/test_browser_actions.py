@@ -369,3 +369,72 @@ def test_fill_form_accepts_a_page_that_reformats_what_was_typed(run_steps):
         browser.evaluate: "[a.value, c.value]"
     """)
     assert ctx.steps["values"] == ["1,200.00", "ABC-1"]
+
+
+PAGED_SCRIPT = """
+const data = [['A-1', '10'], ['A-2', '20'], ['B-1', '30'], ['B-2', '40'], ['C-1', '50']];
+let at = 0;
+function show() {
+  const body = document.querySelector('#t tbody');
+  body.innerHTML = '<tr><td colspan=2>Loading...</td></tr>';
+  setTimeout(() => {
+    body.innerHTML = data.slice(at, at + 2).map(r => `<tr><td>${r[0]}</td><td>${r[1]}</td></tr>`).join('');
+    document.querySelector('#next').disabled = at + 2 >= data.length;
+  }, 150);
+}
+document.querySelector('#next').onclick = () => { at += 2; show(); };
+show();
+"""
+
+
+def test_table_follows_next_through_pages_drawn_by_a_script(run_steps, tmp_path):
+    page = tmp_path / "paged.html"
+    page.write_text("<table id=t><thead><tr><th>No</th><th>Amount</th></tr></thead><tbody></tbody></table>"
+                    f"<button id=next>Next</button><script>{PAGED_SCRIPT}</script>", encoding="utf-8")
+    ctx = run_steps(f"""
+      - browser.goto: "{page.as_uri()}"
+      - browser.wait_for: {{text: A-1}}
+      - id: rows
+        browser.table: {{locator: "#t", next: {{role: button, name: Next}}}}
+      - id: two
+        browser.table: {{locator: "#t", next: "#next", max_pages: 2}}
+    """)
+    assert [r["No"] for r in ctx.steps["rows"]] == ["A-1", "A-2", "B-1", "B-2", "C-1"]
+    assert ctx.steps["rows"][4] == {"No": "C-1", "Amount": "50"}
+    assert [r["No"] for r in ctx.steps["two"]] == ["C-1"]  # already on the last page: Next is disabled
+
+
+def test_table_follows_next_links_through_server_pages(run_steps):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            number = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+            rows = "".join(f"<tr><td>{number}-{i}</td></tr>" for i in range(3))
+            link = f"<a href='/list?page={number + 1}'>Next &raquo;</a>" if number < 3 else "<span>Next</span>"
+            body = f"<table id=t><tr><th>Ref</th></tr>{rows}</table>{link}".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ctx = run_steps(f"""
+          - browser.goto: "http://127.0.0.1:{server.server_address[1]}/list"
+          - id: rows
+            browser.table: {{locator: "#t", next: {{role: link, name: "Next »"}}}}
+          - id: url
+            browser.evaluate: location.search
+        """)
+    finally:
+        server.shutdown()
+    assert [r["Ref"] for r in ctx.steps["rows"]] == [f"{p}-{i}" for p in (1, 2, 3) for i in range(3)]
+    assert ctx.steps["url"] == "?page=3"
