@@ -16,7 +16,7 @@ _GROUP_SPACES = re.compile(r"[ \u00a0\u202f'’]")
 
 DEFAULT_DATE_FORMATS = (
     "%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%d.%m.%Y", "%Y년 %m월 %d일", "%Y년%m월%d일",
-    "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%Y%m%d",
+    "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d-%b-%Y", "%d/%b/%Y", "%Y%m%d",
 )
 
 
@@ -84,7 +84,7 @@ def parse_date(text: Any, *, formats: list[str] | tuple[str, ...] | None = None)
         raise ValueError("an empty text is not a date")
     tries = list(formats or DEFAULT_DATE_FORMATS)
     if not formats:
-        found = _year_first(raw)
+        found = _year_first(raw) or _day_and_month(raw)
         if found:
             return found
     words = raw.split(" ")
@@ -117,6 +117,28 @@ def _year_first(text: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+_NUMERIC = re.compile(r"(?<![\d/-])(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/-])")
+
+
+def _day_and_month(text: str) -> str | None:
+    """29/11/2026 and 11/29/2026 (or with dashes) read themselves: a number above 12 is the day. When
+    both could be the month (03/04/2026), refuse rather than guess."""
+    match = _NUMERIC.search(text)
+    if not match:
+        return None
+    first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    year += 2000 if year < 100 else 0
+    if first <= 12 and second <= 12 and first != second:
+        raise ValueError(f"{match.group(0)!r} could be day/month or month/day: give `formats: "
+                         f"['%d{match.group(2)}%m{match.group(2)}%Y']` (day first) or `['%m{match.group(2)}%d"
+                         f"{match.group(2)}%Y']` (month first)")
+    day, month = (first, second) if first > 12 or first == second else (second, first)
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def convert(text: Any, kind: str, *, decimal: str | None = None,

@@ -43,6 +43,19 @@ def test_dates_come_out_in_iso_format(text, iso):
 def test_a_date_in_an_unlisted_format_names_the_formats_tried():
     assert parse_date("03/04/2026", formats=["%m/%d/%Y"]) == "2026-03-04"
     with pytest.raises(ValueError, match="formats tried"):
+        parse_date("31/02/2026")
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("29/11/2026", "2026-11-29"), ("11/29/2026", "2026-11-29"), ("29-11-2026", "2026-11-29"),
+    ("Due 12/31/26 (net 30)", "2026-12-31"), ("05/05/2026", "2026-05-05"), ("29-Nov-2026", "2026-11-29"),
+])
+def test_day_and_month_read_themselves_when_one_is_above_12(text, iso):
+    assert parse_date(text) == iso
+
+
+def test_a_date_that_could_be_day_or_month_first_is_refused_with_the_formats_to_give():
+    with pytest.raises(ValueError, match=r"could be day/month or month/day: give `formats: \['%d/%m/%Y'\]`"):
         parse_date("03/04/2026")
 
 
