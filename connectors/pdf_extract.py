@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from connectors.pdf_columns import word_table
 from connectors.pdf_values import convert
 
 if TYPE_CHECKING:
@@ -93,7 +94,10 @@ def _label_body(label: str) -> str:
 @lru_cache(maxsize=512)
 def _label(label: str) -> re.Pattern[str]:
     body = _label_body(label)
-    return re.compile(rf"^(?P<label>{body})(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+    # "Tax (10%)", "Total (USD):": a qualifier in brackets (with a letter or %; not "(120.00)") is the label's
+    qualifier = r"(?:\s*[(\[][^()\[\]]*[^\W\d_%][^()\[\]]*[)\]]|\s*[(\[][^()\[\]]*%[^()\[\]]*[)\]])?"
+    return re.compile(rf"^(?P<label>{body}){qualifier}(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$",
+                      re.IGNORECASE | re.DOTALL)
 
 
 @lru_cache(maxsize=512)
@@ -220,20 +224,28 @@ TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}
 def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]]:
     """Rows of the first table whose header names all the columns, continued on later pages.
 
-    Without `settings`, ruled tables are looked for first, then tables laid out by text alone."""
-    rows = _table_rows(views, spec, spec.settings)
+    Without `settings`, ruled tables are looked for first, then columns placed by the header's words
+    (`pdf_columns`), then tables laid out by pdfplumber's text strategy."""
+    rows = _table_rows(views, spec, lambda view: view.tables(spec.settings))
     if not rows and spec.settings is None and spec.header:
-        rows = _table_rows(views, spec, TEXT_SETTINGS)
+        names = list(spec.columns)
+        if not any(isinstance(v, int) for v in spec.columns.values()):
+            headers = [[v] if isinstance(v, str) else list(v) for v in spec.columns.values()]
+            numbers = {i for i, name in enumerate(names) if spec.types.get(name) in ("number", "integer")}
+            rows = _table_rows(views, spec, lambda view: [t for t in [word_table(view, headers, numbers)] if t])
+        if not rows:
+            rows = _table_rows(views, spec, lambda view: view.tables(TEXT_SETTINGS))
     return rows
 
 
-def _table_rows(views: list[PageView], spec: TableSpec, settings: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _table_rows(views: list[PageView], spec: TableSpec,
+                tables_of: Callable[[PageView], list[list[list[str]]]]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     mapping: dict[str, int] | None = None
     width = 0
     header: list[str] = []  # normalised, to skip the header repeated on later pages
     for view in views:
-        for position, table in enumerate(view.tables(settings)):
+        for position, table in enumerate(tables_of(view)):
             if not table:
                 continue
             at, found = _find_header(table, spec)

@@ -249,3 +249,56 @@ def test_damage_found_while_reading_a_page_is_a_corrupt_document(ctx, damage):
         with pytest.raises(DocumentError, match="fresh/damaged.pdf: corrupt or not a PDF") as caught:
             call(ctx, action, "fresh/damaged.pdf")
         assert caught.value.reason == "corrupt"
+
+
+def _unruled_invoice(path: Path) -> None:
+    """A layout of another kind: no ruling, an item number column nobody asks for, a description wrapped
+    over two lines, right-aligned amounts wider than their header, qualified labels ("Tax (10%)")."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=letter)
+    top = letter[1]
+    canvas.setFont("Helvetica-Bold", 20)
+    canvas.drawString(50, top - 60, "INVOICE")
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(400, top - 60, "Invoice #: INV-2026-0042")
+    canvas.drawString(400, top - 75, "Date of issue")
+    canvas.drawString(400, top - 88, "11/29/2026")
+    canvas.drawString(50, top - 110, "Bill To:")
+    canvas.drawString(50, top - 123, "Globex Corporation")
+    y = top - 180
+    for x, text in ((30, "#"), (50, "Description"), (300, "Qty"), (370, "Unit Price"), (500, "Total")):
+        canvas.drawString(x, y, text)
+    rows = [("1", "Widget, large", "2", "500.00", "1,000,000.00"), ("", "(blue, boxed)", "", "", ""),
+            ("2", "Service fee", "1", "150.00", "150.00"), ("3", "Shipping", "1", "84.56", "84.56")]
+    for number, description, qty, price, amount in rows:
+        y -= 14
+        canvas.drawString(30, y, number)
+        canvas.drawString(50, y, description)
+        canvas.drawRightString(318, y, qty)
+        canvas.drawRightString(420, y, price)
+        canvas.drawRightString(528, y, amount)
+    y -= 40
+    for label, value in (("Subtotal", "1,000,234.56"), ("Tax (10%)", "100,023.46"), ("Total due", "1,100,258.02")):
+        canvas.drawString(370, y, label)
+        canvas.drawRightString(528, y, value)
+        y -= 14
+    canvas.save()
+
+
+def test_an_unruled_invoice_of_another_layout_gives_its_lines_by_their_headers(ctx):
+    _unruled_invoice(ctx.resolve("fresh/unruled.pdf"))
+    got = call(ctx, "pdf.extract", {
+        "file": "fresh/unruled.pdf",
+        "fields": {"invoice_no": "Invoice #", "date": {"anchor": "Date of issue", "type": "date"},
+                   "tax": {"anchor": "Tax", "type": "number"}, "total": {"anchor": "Total due", "type": "number"}},
+        "tables": {"lines": {"columns": {"description": "Description", "qty": "Qty", "price": "Unit price",
+                                         "amount": "Total"},
+                             "types": {"qty": "integer", "price": "number", "amount": "number"}}}})
+    assert {k: got[k] for k in ("invoice_no", "date", "tax", "total")} == {
+        "invoice_no": "INV-2026-0042", "date": "2026-11-29", "tax": 100023.46, "total": 1100258.02}
+    assert got["lines"] == [
+        {"description": "Widget, large (blue, boxed)", "qty": 2, "price": 500.0, "amount": 1000000.0},
+        {"description": "Service fee", "qty": 1, "price": 150.0, "amount": 150.0},
+        {"description": "Shipping", "qty": 1, "price": 84.56, "amount": 84.56}]

@@ -1,0 +1,101 @@
+"""Line-item tables without ruling, read by the columns their header names.
+
+pdfplumber's text strategy finds columns from the gaps of the whole page, so a title, an address block
+or a right-aligned amount can cut a table's words in two ("Unit P" | "rice"). When a robot names the
+columns it wants by their header text, the header line tells where each column is: every word of the
+lines under it goes to the column whose span (from the middle of the gap before its header to the
+middle of the gap after it) holds the word's centre.
+
+The table is returned as rows of cell texts, header first, like pdfplumber's tables, so that
+`pdf_extract` reads it the same way (header match, `until`, types, pages). It ends at a gap taller than
+two and a half rows, or at the page's end. A line that leaves every number column empty, right after a
+row, continues that row (a description wrapped over two lines).
+"""
+
+from __future__ import annotations
+
+import re
+
+from connectors.pdf_document import PageView, Phrase
+
+_SPACES_COLONS = re.compile(r"[\s:：]+")
+END_GAP_ROWS = 2.5
+
+
+def _norm(text: str) -> str:
+    return _SPACES_COLONS.sub("", str(text)).casefold()
+
+
+def word_table(view: PageView, headers: list[list[str]], numbers: set[int]) -> list[list[str]] | None:
+    """The table under the first line holding every header (a list of alternatives each), or None.
+    `numbers`: indexes (in `headers`) of the columns typed as numbers."""
+    lines = view.lines
+    for line_no, line in enumerate(lines):
+        spans = _header_spans(line, headers)
+        if spans is None:
+            continue
+        columns = _columns(line, spans)
+        bounds = [(columns[i - 1][1] + columns[i][0]) / 2 for i in range(1, len(columns))]
+        order = {id(span): i for i, span in enumerate(columns)}
+        wanted = [order[id(span)] for span in spans]
+        number_cols = {wanted[i] for i in numbers}
+        table = [[span[2] for span in columns]]
+        previous_top, pitch = _top(line), None
+        for below in lines[line_no + 1:]:
+            top = _top(below)
+            if pitch is not None and top - previous_top > END_GAP_ROWS * pitch:
+                break
+            pitch = pitch or top - previous_top
+            previous_top = top
+            cells = [""] * len(columns)
+            for phrase in below:
+                for word in phrase.words:
+                    middle = (word["x0"] + word["x1"]) / 2
+                    col = sum(1 for b in bounds if middle >= b)
+                    cells[col] = f"{cells[col]} {word['text']}".strip()
+            if len(table) > 1 and number_cols and not any(cells[c] for c in number_cols):
+                table[-1] = [f"{a} {b}".strip() for a, b in zip(table[-1], cells)]  # a wrapped line
+            else:
+                table.append(cells)
+        return table
+    return None
+
+
+def _top(line: list[Phrase]) -> float:
+    return min(phrase.top for phrase in line)
+
+
+def _header_spans(line: list[Phrase], headers: list[list[str]]) -> list[tuple[float, float, str]] | None:
+    """(x0, x1, text) of each header on this line, in the order of `headers`; None unless all are."""
+    words = [w for phrase in line for w in phrase.words]
+    keys = [_norm(w["text"]) for w in words]
+    spans = []
+    for options in headers:
+        found = None
+        for option in (_norm(o) for o in options):
+            for start in range(len(words)):
+                joined = ""
+                for end in range(start, len(words)):
+                    joined += keys[end]
+                    if joined == option or (option and joined.startswith(option) and end == start):
+                        found = (words[start]["x0"], words[end]["x1"],
+                                 " ".join(w["text"] for w in words[start:end + 1]))
+                        break
+                    if not option.startswith(joined):
+                        break
+                if found:
+                    break
+            if found:
+                break
+        if found is None:
+            return None
+        spans.append(found)
+    return spans
+
+
+def _columns(line: list[Phrase], spans: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """The header line's columns left to right: the named headers, and the line's other phrases (a
+    column nobody asked for still owns its words)."""
+    others = [(p.x0, p.x1, p.text) for p in line
+              if not any(p.x0 < x1 and p.x1 > x0 for x0, x1, _ in spans)]
+    return sorted([*spans, *others], key=lambda span: span[0])
