@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from connectors import browser_launch
-from orchestrator.errors import ApplicationError, BusinessError, ResourceLost, RetakeError
+from orchestrator.errors import ApplicationError, BusinessError, ConfigError, ResourceLost, RetakeError
 from orchestrator.timeouts import interrupt_with, time_limit
 
 CRASH_WORDS = ("has been closed", "crashed", "connection closed", "target closed", "browser has disconnected",
@@ -69,6 +69,10 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
                 browser_launch.discard_browser()  # ... in a new browser when the process is gone
             raise ResourceLost(f"{what}: the browser crashed or was closed ({message}); the item starts again "
                                "in a fresh browser") from None
+        if "err_invalid_auth_credentials" in text:
+            raise ConfigError(f"{what}: the site asks for a user name and password (HTTP authentication) and "
+                              "refused those given, or none were: set the robot's browser.http_credentials "
+                              "from secrets") from None
         if "malformed value" in text or "cannot type text into input[type=number]" in text:
             raise BusinessError(f"{what}: the field refuses this value ({message}); check its format: dates "
                                 "as YYYY-MM-DD, numbers without thousands separators") from None

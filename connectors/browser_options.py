@@ -16,6 +16,12 @@ class Viewport(BaseModel):
     height: int = Field(800, ge=100)
 
 
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    password: str
+
+
 class BrowserOptions(BaseModel):
     """A robot's `browser:` mapping."""
 
@@ -28,6 +34,8 @@ class BrowserOptions(BaseModel):
     timezone: str | None = Field(None, description="Browser time zone; default: the project's.")
     user_agent: str | None = None
     ignore_https_errors: bool = False
+    http_credentials: Credentials | None = Field(None, description="HTTP authentication (Basic, NTLM...) "
+                                                 "for intranet sites: {username, password}, from secrets.")
     storage_state: bool | str = Field(False, description="Keep cookies and local storage between runs: true "
                                       "(in .retake/browser/ROBOT.json) or a file in the project.")
     reuse_context: bool = Field(True, description="Start a run in the context this robot's previous run used "

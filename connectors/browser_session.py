@@ -11,6 +11,7 @@ screenshots) and scrubbed from trace files.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
@@ -66,13 +67,17 @@ class BrowserSession:
             kwargs["locale"] = opts.locale
         if opts.user_agent:
             kwargs["user_agent"] = opts.user_agent
+        if opts.http_credentials:
+            kwargs["http_credentials"] = {"username": self._render(opts.http_credentials.username),
+                                          "password": self._render(opts.http_credentials.password)}
         if self.state_file is not None and self.state_file.is_file():
             kwargs["storage_state"] = str(self.state_file)
         tracing = None if self.trace_mode == "never" else {"screenshots": opts.trace_screenshots,
                                                             "snapshots": True, "sources": False}
         self.tracing = tracing
+        options_hash = hashlib.sha256(repr((sorted(kwargs.items()), tracing)).encode()).hexdigest()
         self.reuse_key = None if self.state_file is not None or not opts.reuse_context else \
-            repr((self.session.robot_name, sorted(kwargs.items()), tracing))
+            f"{self.session.robot_name} {options_hash}"  # (hashed: credentials may be among the options)
         self.kept = browser_reuse.take(browser, self.reuse_key) if self.reuse_key else None
         try:
             if self.kept is not None:

@@ -12,7 +12,7 @@ from loguru import logger
 
 from connectors.browser_launch import use_browser
 from orchestrator.context import RunSession, StepContext
-from orchestrator.errors import ApplicationError, BusinessError, RetakeError
+from orchestrator.errors import ApplicationError, BusinessError, ConfigError, RetakeError
 from orchestrator.loader import load_project
 from orchestrator.runner import _capture_evidence, execute_steps
 
@@ -438,3 +438,43 @@ def test_table_follows_next_links_through_server_pages(run_steps):
         server.shutdown()
     assert [r["Ref"] for r in ctx.steps["rows"]] == [f"{p}-{i}" for p in (1, 2, 3) for i in range(3)]
     assert ctx.steps["url"] == "?page=3"
+
+
+def test_http_credentials_sign_in_to_a_site_behind_basic_authentication(run_steps):
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    expected = "Basic " + base64.b64encode(b"clerk:demo-password").decode()
+
+    class Intranet(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="intranet"')
+                self.end_headers()
+                return
+            body = b"<h1 id=hello>Welcome to the intranet</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Intranet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        ctx = run_steps(f"""
+          - browser.goto: "{url}"
+          - id: hello
+            browser.text: "#hello"
+        """, options=', http_credentials: {username: "{{ secrets.ERP_USER }}", password: "{{ secrets.ERP_PASSWORD }}"}')
+        with pytest.raises(ConfigError, match="asks for a user name and password.*browser.http_credentials"):
+            run_steps(f"- browser.goto: {url}\n")  # without them: not retried, says what to set
+    finally:
+        server.shutdown()
+    assert ctx.steps["hello"] == "Welcome to the intranet"

@@ -65,7 +65,7 @@ def _kept_probe(runs: int = 0) -> list[browser_reuse.Kept]:
     (a context is cleared and kept just after its run is reported finished)."""
     deadline = time.monotonic() + 10
     while True:
-        found = [k for k in browser_reuse._kept.values() if "'probe'" in k.key and k.thread.is_alive()]
+        found = [k for k in browser_reuse._kept.values() if k.key.startswith("probe ") and k.thread.is_alive()]
         if not runs or any(k.runs == runs for k in found) or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
