@@ -4,8 +4,9 @@ Opening a context costs a new browser renderer process and a cold first page, se
 short run's own work costs. So when a run ends, its context is cleared as a new one would be (cookies,
 local and session storage, IndexedDB, cache storage and service workers of every origin it visited,
 permissions, other tabs, routes, the tab's history), its tab is sent to `about:blank`, and it is kept
-for the next run of the same robot, with the same browser options, in the same thread. The HTTP cache
-stays, as in a person's browser. A context is used for at most MAX_RUNS runs, then closed.
+for the next run of the same robot, with the same browser options, in the same thread (the last
+PER_THREAD robots' contexts are kept, for IDLE_S at most). The HTTP cache stays, as in a person's
+browser. A context is used for at most MAX_RUNS runs, then closed.
 
 Robots that keep a `storage_state`, or that say `browser: {reuse_context: false}`, get a new context
 every run.
@@ -14,11 +15,14 @@ every run.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 MAX_RUNS = 50
+PER_THREAD = 2  # robots whose runs alternate in a worker thread each keep theirs
+IDLE_S = 900.0  # a context unused this long is closed (its renderer's memory goes back)
 
 
 @dataclass
@@ -32,20 +36,27 @@ class Kept:
     routed: bool = False
     origins: set[str] = field(default_factory=set)
     thread: threading.Thread = field(default_factory=threading.current_thread)
+    since: float = field(default_factory=time.monotonic)
 
 
-_kept: dict[int, Kept] = {}
+_kept: dict[int, list[Kept]] = {}  # by thread, the most recently kept last
 
 
 def take(browser: Any, key: str) -> Kept | None:
-    """This thread's kept context when it suits (same browser and options), else None (closing it)."""
-    kept = _kept.pop(threading.get_ident(), None)
-    if kept is None or kept.thread is not threading.current_thread():
-        return None  # (a thread id reused by a new thread: the old thread's Playwright is not ours)
-    if kept.browser is browser and kept.key == key and browser.is_connected() and not kept.page.is_closed():
-        kept.runs += 1
-        return kept
-    _close(kept.context)
+    """This thread's kept context for these options (same browser), else None; drops stale ones."""
+    mine = _kept.get(threading.get_ident(), [])
+    if mine and mine[0].thread is not threading.current_thread():
+        _kept.pop(threading.get_ident())  # a thread id reused by a new thread: not our Playwright
+        return None
+    for kept in list(mine):
+        usable = kept.browser is browser and browser.is_connected() and not kept.page.is_closed()
+        if usable and kept.key == key:
+            mine.remove(kept)
+            kept.runs += 1
+            return kept
+        if not usable or time.monotonic() - kept.since > IDLE_S:
+            mine.remove(kept)
+            _close(kept.context)
     return None
 
 
@@ -65,12 +76,13 @@ def keep(kept: Kept, *, tracing: bool) -> None:
     except Exception:  # noqa: BLE001 - a context that cannot be cleared is not used again
         _close(kept.context)
         return
-    for ident in [i for i, k in _kept.items() if not k.thread.is_alive()]:
+    for ident in [i for i, ks in _kept.items() if ks and not ks[0].thread.is_alive()]:
         _kept.pop(ident, None)  # threads that ended: their browsers went with them
-    old = _kept.pop(threading.get_ident(), None)
-    if old is not None:
-        _close(old.context)
-    _kept[threading.get_ident()] = kept
+    mine = _kept.setdefault(threading.get_ident(), [])
+    kept.since = time.monotonic()
+    mine.append(kept)
+    while len(mine) > PER_THREAD:
+        _close(mine.pop(0).context)
 
 
 def _clear(kept: Kept, *, tracing: bool) -> None:
@@ -89,7 +101,7 @@ def _clear(kept: Kept, *, tracing: bool) -> None:
     kept.origins.clear()
     context.clear_cookies()
     context.clear_permissions()
-    page.goto("about:blank", wait_until="commit")
+    page.goto("about:blank")  # (fully loaded: just after a commit, the tab's history may not answer yet)
     kept.cdp.send("Page.resetNavigationHistory")
 
 
@@ -99,9 +111,3 @@ def _close(context: Any) -> None:
     except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
         pass
 
-
-def discard() -> None:
-    """Close this thread's kept context (the browser goes away, or the thread ends)."""
-    kept = _kept.pop(threading.get_ident(), None)
-    if kept is not None:
-        _close(kept.context)

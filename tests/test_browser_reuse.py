@@ -65,7 +65,8 @@ def _kept_probe(runs: int = 0) -> list[browser_reuse.Kept]:
     (a context is cleared and kept just after its run is reported finished)."""
     deadline = time.monotonic() + 10
     while True:
-        found = [k for k in browser_reuse._kept.values() if k.key.startswith("probe ") and k.thread.is_alive()]
+        found = [k for ks in list(browser_reuse._kept.values()) for k in ks
+                 if k.key.startswith("probe ") and k.thread.is_alive()]
         if not runs or any(k.runs == runs for k in found) or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
@@ -94,3 +95,16 @@ def test_reuse_context_false_opens_a_new_context_every_run(embedded, make_projec
     assert _output(loaded, first) == _output(loaded, second) == CLEAN
     time.sleep(1)  # (a context would be kept just after the run is reported finished)
     assert not _kept_probe()
+
+
+def test_two_robots_taking_turns_in_a_worker_each_keep_their_context(embedded, make_project, erp, secrets_env):
+    body = PROBE.format(url=erp.url, options="")
+    other = body.replace("  probe:", "  other:")
+    loaded = load_project(make_project(body + other.split("robots:", 1)[1]))
+    first = run_embedded(loaded, "probe", {})
+    [kept] = _kept_probe(runs=1)
+    assert run_embedded(loaded, "other", {})["status"] == "succeeded"
+    second = run_embedded(loaded, "probe", {})
+    assert _output(loaded, first) == _output(loaded, second) == CLEAN
+    [again] = _kept_probe(runs=2)
+    assert again.context is kept.context  # the other robot's run did not close it
