@@ -112,7 +112,7 @@ def robot(loaded, name: str, folder: str) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=200, help="invoices of one page each (default 200)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed rounds per side; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds per side; the best counts")
     options = parser.parse_args()
 
     os.environ.pop("RETAKE_BROKER_URL", None)
