@@ -73,6 +73,24 @@ def test_excel_dates_blank_rows_and_nan_come_out_plain(ctx):
                                                       {"Name": "Lee", "Joined": None, "Score": None}]
 
 
+def test_a_legacy_xls_workbook_reads_like_xlsx(ctx):
+    import datetime as dt
+
+    import xlwt  # writes the Excel 97-2003 format that old back-office systems still export
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Export")
+    dates = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for col, title in enumerate(["Vendor ", "Invoice date", "Amount"]):
+        sheet.write(0, col, title)
+    sheet.write(1, 0, "한빛상사")
+    sheet.write(1, 1, dt.datetime(2026, 11, 29), dates)
+    sheet.write(1, 2, 1250000)
+    book.save(str(ctx.resolve("legacy.xls")))
+    assert call(ctx, "table.read", {"path": "legacy.xls", "sheet": "export"}) == [
+        {"Vendor": "한빛상사", "Invoice date": "2026-11-29", "Amount": 1250000}]
+
+
 def test_json_and_csv_writes_and_appends(ctx):
     rows = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
     call(ctx, "table.write", {"path": "x.json", "rows": rows})
