@@ -164,8 +164,28 @@ def check(ctx: Any, args: CheckArgs) -> bool:
     loc = target(ctx, browser, args.locator, what)
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        loc.set_checked(args.checked, timeout=timeout)
+        set_checked(loc, args.checked, timeout=timeout, what=what)
     return args.checked
+
+
+# A box drawn by the page over a hidden <input> (opacity 0, no size, display none): its label is clicked.
+HIDDEN_BOX = """(el, want) => {
+  const s = getComputedStyle(el), r = el.getBoundingClientRect();
+  if (!(s.display === 'none' || s.visibility === 'hidden' || s.opacity === '0' || r.width < 2 || r.height < 2))
+    return 'visible';
+  if (el.checked !== want) ((el.labels && el.labels[0]) || el).click();
+  return el.checked === want ? 'done' : 'unchanged';
+}"""
+
+
+def set_checked(loc: Any, checked: bool, *, timeout: float, what: str) -> None:
+    """Tick or untick like a person: Playwright's check on a visible box; on a custom-drawn box whose real
+    input is hidden (Bootstrap, Material...), a click on its label, as a person clicks the drawing."""
+    state = loc.evaluate(HIDDEN_BOX, checked, timeout=timeout)
+    if state == "visible":
+        loc.set_checked(checked, timeout=timeout)
+    elif state == "unchanged":
+        raise BusinessError(f"{what}: the box did not change (a script of the page keeps it as it was)")
 
 
 class UncheckArgs(Located):

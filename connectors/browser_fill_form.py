@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from connectors import browser_forms, browser_locators
-from connectors.browser import Args, _fill, _select, target
+from connectors.browser import Args, _fill, _select, set_checked, target
 from connectors.browser_guard import guard
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
@@ -132,7 +132,7 @@ def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: 
         if kind == "select":
             _select(loc, values=[text], labels=None, timeout=timeout)
         elif kind == "check":
-            loc.set_checked(text.strip().lower() not in ("", "false", "no", "off", "0", "none", "null"),
-                            timeout=timeout)
+            set_checked(loc, text.strip().lower() not in ("", "false", "no", "off", "0", "none", "null"),
+                        timeout=timeout, what=what)
     if kind == "text":
         _fill(ctx, browser, loc, text, what=what)

@@ -478,3 +478,20 @@ def test_http_credentials_sign_in_to_a_site_behind_basic_authentication(run_step
     finally:
         server.shutdown()
     assert ctx.steps["hello"] == "Welcome to the intranet"
+
+
+def test_check_ticks_boxes_drawn_by_the_page_over_a_hidden_input(run_steps):
+    page = ("<label><input type=checkbox id=a style='opacity:0;position:absolute;width:0;height:0'>"
+            "<span>Agree</span></label>"
+            "<label><input type=checkbox id=b checked style='display:none'><span>Newsletter</span></label>"
+            "<label><input type=checkbox id=c><span>Plain</span></label>")
+    ctx = run_steps(f"""
+      - browser.goto: "data:text/html,{page}"
+      - browser.check: {{label: Agree}}
+      - browser.uncheck: {{label: Newsletter}}
+      - browser.check: {{label: Plain}}
+      - browser.check: {{label: Agree}}
+      - id: boxes
+        browser.evaluate: "[a.checked, b.checked, c.checked]"
+    """)
+    assert ctx.steps["boxes"] == [True, False, True]
