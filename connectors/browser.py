@@ -113,9 +113,12 @@ def fill(ctx: Any, args: FillArgs) -> None:
 
 
 def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float) -> list[str]:
+    options = loc.evaluate("el => el.tagName === 'SELECT' ? [...el.options].map(o => [o.value, o.label.trim()])"
+                           " : null", timeout=timeout)
+    if options is None:  # a list drawn by the page (an ARIA combobox or listbox)
+        return [_pick_option(loc, want, timeout=timeout) for want in (labels or values or [])]
     if labels:
         return loc.select_option(label=labels, timeout=timeout)
-    options = loc.evaluate("el => [...el.options].map(o => [o.value, o.label.trim()])")
     chosen = []
     for want in values or []:
         match = next((v for v, _ in options if v == want), None) \
@@ -125,6 +128,27 @@ def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, tim
             raise BusinessError(f"no option {want!r} in the list (options: {', '.join(l for _, l in options)})")
         chosen.append(match)
     return loc.select_option(value=chosen, timeout=timeout)
+
+
+def _pick_option(loc: Any, want: str, *, timeout: float) -> str:
+    """Open a dropdown drawn by the page and click the option `want` (its exact text first, else the
+    option containing it); an input that filters its list as one types gets the text first."""
+    page = loc.page
+    if loc.evaluate("el => el.tagName === 'INPUT' || el.tagName === 'TEXTAREA'", timeout=timeout):
+        loc.fill(want, timeout=timeout)
+    else:
+        loc.click(timeout=timeout)
+    exact, loose = page.get_by_role("option", name=want, exact=True), page.get_by_role("option", name=want)
+    try:
+        exact.or_(loose).first.wait_for(state="visible", timeout=timeout)
+    except Exception as exc:
+        if type(exc).__name__ != "TimeoutError":
+            raise
+        shown = [t.strip() for t in page.get_by_role("option").all_inner_texts()][:20]
+        raise BusinessError(f"no option {want!r} in the list (options: {', '.join(shown) or 'none shown'})") \
+            from None
+    (exact if exact.count() else loose).first.click(timeout=timeout)
+    return want
 
 
 class SelectArgs(Located):

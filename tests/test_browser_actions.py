@@ -495,3 +495,40 @@ def test_check_ticks_boxes_drawn_by_the_page_over_a_hidden_input(run_steps):
         browser.evaluate: "[a.checked, b.checked, c.checked]"
     """)
     assert ctx.steps["boxes"] == [True, False, True]
+
+
+LISTBOX_SCRIPT = """
+const box = document.getElementById('box'), list = document.getElementById('list');
+box.onclick = () => { list.hidden = false; };
+for (const option of list.children) option.onclick = () => {
+  box.textContent = option.textContent; list.hidden = true;
+};
+const city = document.getElementById('city'), cities = document.getElementById('cities');
+city.oninput = () => {
+  cities.innerHTML = ['Seoul', 'Busan', 'Incheon'].filter(c => c.toLowerCase().startsWith(city.value.toLowerCase()))
+    .map(c => `<li role=option>${c}</li>`).join('');
+};
+cities.onclick = e => { city.value = e.target.textContent; cities.innerHTML = ''; };
+"""
+
+
+def test_select_picks_in_dropdowns_drawn_by_the_page(run_steps, tmp_path):
+    page = tmp_path / "listbox.html"
+    page.write_text("<label id=l>Priority</label><div id=box role=combobox aria-labelledby=l tabindex=0>Choose"
+                    "</div><ul id=list role=listbox hidden><li role=option>Low</li><li role=option>High</li>"
+                    "<li role=option>Highest</li></ul>"
+                    "<label>City <input id=city role=combobox></label><ul id=cities role=listbox></ul>"
+                    f"<script>{LISTBOX_SCRIPT}</script>", encoding="utf-8")
+    ctx = run_steps(f"""
+      - browser.goto: "{page.as_uri()}"
+      - browser.select: {{locator: {{role: combobox, name: Priority}}, value: High}}
+      - browser.select: {{locator: {{label: City}}, label: Busan}}
+      - id: chosen
+        browser.evaluate: "[box.textContent, city.value]"
+    """)
+    assert ctx.steps["chosen"] == ["High", "Busan"]  # "High", not "Highest": the exact text first
+    with pytest.raises(BusinessError, match=r"no option 'Urgent' in the list \(options: Low, High, Highest\)"):
+        run_steps(f"""
+          - browser.goto: "{page.as_uri()}"
+          - browser.select: {{locator: {{role: combobox, name: Priority}}, value: Urgent, }}
+        """, options=", timeout: 1s")
