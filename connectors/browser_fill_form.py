@@ -127,8 +127,10 @@ def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]]
 def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: str) -> None:
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        kind = loc.evaluate("el => el.tagName === 'SELECT' ? 'select' : "
-                            "(el.type === 'checkbox' || el.type === 'radio') ? 'check' : 'text'", timeout=timeout)
+        kind = loc.evaluate("el => el.tagName === 'SELECT' || (!['INPUT', 'TEXTAREA'].includes(el.tagName) && "
+                            "(el.getAttribute('role') === 'combobox' || el.getAttribute('aria-haspopup') === "
+                            "'listbox')) ? 'select' : (el.type === 'checkbox' || el.type === 'radio') ? 'check' : "
+                            "'text'", timeout=timeout)
         if kind == "select":
             _select(loc, values=[text], labels=None, timeout=timeout)
         elif kind == "check":

@@ -154,6 +154,9 @@ FILL_SCRIPT = r"""
     const found = pickRadio(find(f.kind, f.value, f.exact), f.text);
     if (found.length !== 1) { results.push({i: f.i, status: 'unresolved', count: found.length}); continue; }
     const el = found[0];
+    // a dropdown drawn by the page: opened and picked in through Playwright
+    if (!['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && (el.getAttribute('role') === 'combobox'
+        || el.getAttribute('aria-haspopup') === 'listbox')) { results.push({i: f.i, status: 'unresolved', count: 1}); continue; }
     if (f.secret) { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }
     const problem = setValue(el, f.text);
     results.push(problem ? {i: f.i, status: 'error', message: problem} : {i: f.i, status: 'ok'});

@@ -527,6 +527,13 @@ def test_select_picks_in_dropdowns_drawn_by_the_page(run_steps, tmp_path):
         browser.evaluate: "[box.textContent, city.value]"
     """)
     assert ctx.steps["chosen"] == ["High", "Busan"]  # "High", not "Highest": the exact text first
+    ctx = run_steps(f"""
+      - browser.goto: "{page.as_uri()}"
+      - browser.fill_form: {{fields: {{Priority: Highest, City: Incheon}}}}
+      - id: chosen
+        browser.evaluate: "[box.textContent, city.value]"
+    """)
+    assert ctx.steps["chosen"] == ["Highest", "Incheon"]  # fill_form opens the drawn one too
     with pytest.raises(BusinessError, match=r"no option 'Urgent' in the list \(options: Low, High, Highest\)"):
         run_steps(f"""
           - browser.goto: "{page.as_uri()}"
