@@ -119,6 +119,13 @@ def browser_type_launch_args(browser_type_launch_args, pytestconfig):
     return {**browser_type_launch_args, **{k: v for k, v in options.items() if v is not None}}
 
 
+@pytest.fixture
+def secrets_env(monkeypatch):
+    """The sample ERP's sign-in, as the robots' secrets."""
+    monkeypatch.setenv("ERP_USER", "clerk")
+    monkeypatch.setenv("ERP_PASSWORD", "demo-password")
+
+
 @pytest.fixture(scope="session")
 def erp():
     """The sample ERP on a free port for the whole session (tests reset what they change)."""
@@ -132,12 +139,12 @@ def erp():
 _exit_status: list[int] = []
 
 
-def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001, ANN201
+def pytest_sessionfinish(session, exitstatus):
     _exit_status.append(int(exitstatus))
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):  # noqa: ANN001, ANN201
+def pytest_unconfigure(config):
     """End the test process at once when pytest is done, with pytest's own exit status.
 
     A Chromium killed in the middle of a Playwright call (the crash-recovery test) can leave a greenlet

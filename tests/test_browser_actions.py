@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import textwrap
+import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from loguru import logger
@@ -132,6 +136,30 @@ def test_a_click_that_leaves_waits_for_the_next_page_and_one_that_downloads_does
     assert ctx.steps["file"].rstrip("/") == erp.url.rstrip("/")  # the download left the page where it was
     assert ctx.steps["still"].startswith("Home") and ctx.steps["list"].startswith("Invoices")
     assert time.monotonic() - started < 20  # a download link does not wait out the 30 s page-load limit
+
+
+@contextmanager
+def serve(respond: Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]) -> Iterator[str]:
+    """A small site on a free local port for the block: `respond(request)` -> (status, headers, HTML)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = respond(self)
+            self.send_response(status)
+            for name, value in {"Content-Type": "text/html", "Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
 
 
 def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
@@ -405,69 +433,37 @@ def test_table_follows_next_through_pages_drawn_by_a_script(run_steps, tmp_path)
 
 
 def test_table_follows_next_links_through_server_pages(run_steps):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs, urlsplit
 
-    class Pages(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            number = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
-            rows = "".join(f"<tr><td>{number}-{i}</td></tr>" for i in range(3))
-            link = f"<a href='/list?page={number + 1}'>Next &raquo;</a>" if number < 3 else "<span>Next</span>"
-            body = f"<table id=t><tr><th>Ref</th></tr>{rows}</table>{link}".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def page(handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        number = int(parse_qs(urlsplit(handler.path).query).get("page", ["1"])[0])
+        rows = "".join(f"<tr><td>{number}-{i}</td></tr>" for i in range(3))
+        link = f"<a href='/list?page={number + 1}'>Next &raquo;</a>" if number < 3 else "<span>Next</span>"
+        return 200, {}, f"<table id=t><tr><th>Ref</th></tr>{rows}</table>{link}".encode()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve(page) as url:
         ctx = run_steps(f"""
-          - browser.goto: "http://127.0.0.1:{server.server_address[1]}/list"
+          - browser.goto: "{url}list"
           - id: rows
             browser.table: {{locator: "#t", next: {{role: link, name: "Next »"}}}}
           - id: url
             browser.evaluate: location.search
         """)
-    finally:
-        server.shutdown()
     assert [r["Ref"] for r in ctx.steps["rows"]] == [f"{p}-{i}" for p in (1, 2, 3) for i in range(3)]
     assert ctx.steps["url"] == "?page=3"
 
 
 def test_http_credentials_sign_in_to_a_site_behind_basic_authentication(run_steps):
     import base64
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     expected = "Basic " + base64.b64encode(b"clerk:demo-password").decode()
 
-    class Intranet(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="intranet"')
-                self.end_headers()
-                return
-            body = b"<h1 id=hello>Welcome to the intranet</h1>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def intranet(handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if handler.headers.get("Authorization") != expected:
+            return 401, {"WWW-Authenticate": 'Basic realm="intranet"'}, b""
+        return 200, {}, b"<h1 id=hello>Welcome to the intranet</h1>"
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Intranet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
+    with serve(intranet) as url:
         ctx = run_steps(f"""
           - browser.goto: "{url}"
           - id: hello
@@ -475,8 +471,6 @@ def test_http_credentials_sign_in_to_a_site_behind_basic_authentication(run_step
         """, options=', http_credentials: {username: "{{ secrets.ERP_USER }}", password: "{{ secrets.ERP_PASSWORD }}"}')
         with pytest.raises(ConfigError, match="asks for a user name and password.*browser.http_credentials"):
             run_steps(f"- browser.goto: {url}\n")  # without them: not retried, says what to set
-    finally:
-        server.shutdown()
     assert ctx.steps["hello"] == "Welcome to the intranet"
 
 

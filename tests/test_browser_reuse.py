@@ -47,12 +47,6 @@ robots:
 CLEAN = {"local": None, "session": None, "cookie": False, "databases": []}
 
 
-@pytest.fixture
-def secrets_env(monkeypatch):
-    monkeypatch.setenv("ERP_USER", "clerk")
-    monkeypatch.setenv("ERP_PASSWORD", "demo-password")
-
-
 def _output(loaded, run: dict) -> dict:
     from orchestrator import projects
 

@@ -49,12 +49,6 @@ robots:
 """
 
 
-@pytest.fixture
-def secrets_env(monkeypatch):
-    monkeypatch.setenv("ERP_USER", "clerk")
-    monkeypatch.setenv("ERP_PASSWORD", "demo-password")
-
-
 def _project(make_project, erp, *, options: str = "", extra: str = "", head: str | None = None,
              robot: str = ""):
     body = ENTER.format(url=erp.url, options=options, extra=extra)
