@@ -9,6 +9,15 @@ from orchestrator import projects
 from orchestrator.loader import load_project
 from orchestrator.submit import run_embedded
 
+# A robot's first steps on the sample ERP: open the invoice form, signing in when sent to the login page
+# (for a str.format template: braces doubled).
+ERP_SIGN_IN = """
+      - {{id: page, browser.goto: /invoices/new}}
+      - if: "{{{{ '/login' in steps.page.url }}}}"
+        browser.fill_form:
+          fields: {{Username: "{{{{ secrets.ERP_USER }}}}", Password: "{{{{ secrets.ERP_PASSWORD }}}}"}}
+          submit: {{role: button, name: Sign in}}"""
+
 
 def run(root: Path, robot: str, **inputs: Any) -> tuple[dict[str, Any], list[dict[str, Any]], Any, str]:
     """(run record, its items, the ledger, the run's log.jsonl text)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from robot_support import ERP_SIGN_IN
 
 from connectors import browser_reuse
 from orchestrator.loader import load_project
@@ -19,12 +20,7 @@ robots:
     secrets: [ERP_USER, ERP_PASSWORD]
     items: [1]
     browser: {{base_url: "{url}"{options}}}
-    steps:
-      - {{id: page, browser.goto: /invoices/new}}
-      - if: "{{{{ '/login' in steps.page.url }}}}"
-        browser.fill_form:
-          fields: {{Username: "{{{{ secrets.ERP_USER }}}}", Password: "{{{{ secrets.ERP_PASSWORD }}}}"}}
-          submit: {{role: button, name: Sign in}}
+    steps:""" + ERP_SIGN_IN + """
       - browser.evaluate: "() => {{ window.open('/invoices', '_blank'); }}"
       - browser.evaluate: |
           async () => {{

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from robot_support import ERP_SIGN_IN
 
 from orchestrator import projects
 from orchestrator.loader import load_project
@@ -26,12 +27,7 @@ robots:
     items: "{{{{ inputs.invoices }}}}"
     item_key: "{{{{ item.no }}}}"
     browser: {{base_url: "{{{{ inputs.erp_url }}}}"{options}}}
-    steps:
-      - {{id: page, browser.goto: /invoices/new}}
-      - if: "{{{{ '/login' in steps.page.url }}}}"
-        browser.fill_form:
-          fields: {{Username: "{{{{ secrets.ERP_USER }}}}", Password: "{{{{ secrets.ERP_PASSWORD }}}}"}}
-          submit: {{role: button, name: Sign in}}
+    steps:""" + ERP_SIGN_IN + """
 {extra}
       - browser.fill_form:
           fields:
