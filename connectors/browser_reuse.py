@@ -76,7 +76,7 @@ def keep(kept: Kept, *, tracing: bool) -> None:
     except Exception:  # noqa: BLE001 - a context that cannot be cleared is not used again
         _close(kept.context)
         return
-    for ident in [i for i, ks in _kept.items() if ks and not ks[0].thread.is_alive()]:
+    for ident in [i for i, ks in list(_kept.items()) if ks and not ks[0].thread.is_alive()]:
         _kept.pop(ident, None)  # threads that ended: their browsers went with them
     mine = _kept.setdefault(threading.get_ident(), [])
     kept.since = time.monotonic()

@@ -173,7 +173,9 @@ class BrowserSession:
             self.context.close()
             return
         kept = self.kept or browser_reuse.Kept(self.browser, self.reuse_key, self.context, page)
-        kept.page, kept.routed = page, bool(self.options.block)
+        if kept.page is not page:  # (the run ended in another tab: the first one was closed)
+            kept.page, kept.cdp = page, None
+        kept.routed = bool(self.options.block)
         kept.origins |= self.origins
         browser_reuse.keep(kept, tracing=self.tracing is not None)  # (its dialogs still answered as asked)
         self.context.remove_listener("page", self._watch)
