@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors import browser_locators
 
+LEAVING = ("Execution context was destroyed", "Cannot find context", "navigation")
 STEADY_MS = 100  # a table that shows the same thing twice this far apart has finished changing
 DISABLED_SCRIPT = """el => el.disabled || el.getAttribute('aria-disabled') === 'true'
   || !!el.closest('.disabled, [disabled], [aria-disabled="true"]')
@@ -35,8 +36,10 @@ def fingerprint(table: Any) -> str | None:
         if not table.count():
             return None
         return table.first.evaluate("t => t.innerText")
-    except Exception:  # noqa: BLE001 - the page is being left: no table for the moment
-        return None
+    except Exception as exc:
+        if any(word in str(exc) for word in LEAVING):
+            return None  # the page is being replaced: no table for the moment
+        raise  # (a crashed browser is not the last page)
 
 
 def turn(browser: Any, control: Any, table: Any, before: str | None, *, timeout_ms: float) -> str | None:
