@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -80,11 +80,23 @@ def option_problems(model: type[BaseModel], raw: dict[str, Any]) -> list[tuple[t
         for error in exc.errors():
             path = tuple(error["loc"])
             if error["type"] == "extra_forbidden":
-                known = list(model.model_fields)
-                out.append((path, f"unknown browser option {str(path[-1])!r}{suggest(str(path[-1]), known)}; "
-                                  f"allowed: {', '.join(known)}", True))
+                known = list(_model_at(model, path[:-1]).model_fields)
+                what = "browser option" if len(path) == 1 else f"key of browser.{'.'.join(map(str, path[:-1]))}"
+                out.append((path, (f"unknown {what} {str(path[-1])!r}{suggest(str(path[-1]), known)}; "
+                                   f"allowed: {', '.join(known)}"), True))
             else:
                 out.append((path, f"{'.'.join(map(str, path))}: {error['msg'].removeprefix('Value error, ')}",
                             False))
         return out
     return []
+
+
+def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel]:
+    """The model of the mapping at `path` inside `model` (`("http_credentials",)` -> Credentials)."""
+    for key in path:
+        annotation = model.model_fields[key].annotation if key in model.model_fields else None
+        inner = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            break
+        model = inner[0]
+    return model

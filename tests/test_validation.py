@@ -193,6 +193,14 @@ CASES = {
                   fields: [{locator: {rol: textbox}, value: ACME}]
                   submit: Save
         """, "robots.yaml:11:", "unknown key 'rol' (did you mean 'role'?)"),
+    "misspelled key inside a browser option": ("""\
+        robots:
+          intranet:
+            secrets: [P]
+            browser: {http_credentials: {user: clerk, password: "{{ secrets.P }}"}}
+            steps: [{browser.goto: "http://intranet/"}]
+        """, "robots.yaml:10:", "unknown key of browser.http_credentials 'user' (did you mean 'username'?); "
+                               "allowed: username, password"),
     "rule across arguments": ("""\
         robots:
           checker:
