@@ -95,10 +95,14 @@ def _fill(ctx: Any, browser: BrowserSession, loc: Any, value: Any, *, what: str,
             loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
         else:
             loc.fill(text, timeout=timeout)
-        if text and loc.evaluate("el => el.tagName === 'INPUT' && el.type !== 'file' ? el.value : null",
-                                 timeout=timeout) == "":
-            raise BusinessError(f"{what}: the field refuses {text!r} (it stayed empty); check its format: "
-                                "dates as YYYY-MM-DD, numbers without thousands separators")
+        kept = "el => el.tagName === 'INPUT' && el.type !== 'file' ? el.value : null"
+        if text and loc.evaluate(kept, timeout=timeout) == "":
+            iso = browser_forms.date_iso(text)
+            if iso is not None and loc.evaluate("el => el.type", timeout=timeout) == "date":
+                loc.fill(iso, timeout=timeout)  # a date input takes YYYY-MM-DD: 29/11/2026 goes in as that
+            if loc.evaluate(kept, timeout=timeout) == "":
+                raise BusinessError(f"{what}: the field refuses {text!r} (it stayed empty); check its format: "
+                                    "dates as YYYY-MM-DD, numbers without thousands separators")
 
 
 @action("browser.fill", args=FillArgs)
@@ -387,4 +391,4 @@ def wait_for(ctx: Any, args: WaitArgs) -> Any:
     return browser.page.url
 
 
-from connectors import browser_fill_form, browser_read  # noqa: E402,F401  - register their actions
+from connectors import browser_fill_form, browser_read  # noqa: F401  - register their actions

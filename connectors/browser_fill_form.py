@@ -71,7 +71,8 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         for i, (_, spec, _) in enumerate(entries):
             form = browser_forms.fast_form(spec)
             if form is not None:
-                payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i])})
+                payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i]),
+                                "iso": browser_forms.date_iso(texts[i])})
         submit = browser_forms.fast_form(browser_forms.as_submit(args.submit)) if args.submit is not None else None
         if payload:
             navigations, downloads = browser.navigations, browser.downloads

@@ -158,7 +158,8 @@ FILL_SCRIPT = r"""
     if (!['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && (el.getAttribute('role') === 'combobox'
         || el.getAttribute('aria-haspopup') === 'listbox')) { results.push({i: f.i, status: 'unresolved', count: 1}); continue; }
     if (f.secret) { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }
-    const problem = setValue(el, f.text);
+    // a date input takes YYYY-MM-DD: a date written otherwise (29/11/2026, Nov 29, 2026) goes in as that
+    const problem = setValue(el, el.tagName === 'INPUT' && el.type === 'date' && f.iso ? f.iso : f.text);
     results.push(problem ? {i: f.i, status: 'error', message: problem} : {i: f.i, status: 'ok'});
   }
   let submitted = false, navigating = false;
@@ -223,6 +224,22 @@ def fast_form(spec: Any) -> dict[str, Any] | None:
         if len(kinds) == 1 and not others:
             return {"kind": kinds[0], "value": str(spec[kinds[0]]), "exact": bool(spec.get("exact"))}
     return None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_iso(text: str) -> str | None:
+    """YYYY-MM-DD for a date written another way (`29/11/2026`, `Nov 29, 2026`, `2026년 11월 29일`), for
+    date inputs; None when the text is ISO already, is no date, or could be two dates (03/04/2026)."""
+    if len(text) > 40 or not any(c.isdigit() for c in text) or _ISO_DATE.fullmatch(text):
+        return None
+    from connectors.pdf_values import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError:
+        return None
 
 
 def to_text(value: Any) -> str:
