@@ -73,10 +73,16 @@ def count(ctx: Any, args: CountArgs) -> int:
 TABLE_SCRIPT = r"""
 (table, headerRow) => {
   const clean = s => (s || '').replace(/\s+/g, ' ').trim();
-  const rows = [...table.querySelectorAll(':scope > thead > tr, :scope > tbody > tr, :scope > tr, :scope > tfoot > tr')];
-  const cells = tr => [...tr.children].filter(c => c.tagName === 'TD' || c.tagName === 'TH');
+  // An HTML table, or a grid drawn with ARIA roles (div rows and cells, as data-grid components draw them).
+  const aria = table.tagName !== 'TABLE';
+  const rows = aria ? [...table.querySelectorAll('[role=row]')]
+    : [...table.querySelectorAll(':scope > thead > tr, :scope > tbody > tr, :scope > tr, :scope > tfoot > tr')];
+  const CELL = '[role=cell], [role=gridcell], [role=columnheader], [role=rowheader]';
+  const cells = aria ? tr => [...tr.querySelectorAll(CELL)].filter(c => c.closest('[role=row]') === tr)
+    : tr => [...tr.children].filter(c => c.tagName === 'TD' || c.tagName === 'TH');
   if (rows.length === 0) return {header: [], rows: []};
-  const isHead = tr => cells(tr).length > 0 && cells(tr).every(c => c.tagName === 'TH');
+  const isHead = tr => cells(tr).length > 0 && cells(tr).every(c => aria ? c.getAttribute('role') === 'columnheader'
+    : c.tagName === 'TH');
   // Merged cells laid out on a grid: a header cell spanning columns names each of them; a data cell
   // spanning rows (a group) repeats down; one spanning columns fills the first and leaves the rest empty.
   const carry = [];
@@ -88,7 +94,8 @@ TABLE_SCRIPT = r"""
     };
     for (const c of cells(tr)) {
       skipCarried();
-      const text = clean(c.innerText), span = Math.max(1, c.colSpan || 1), down = Math.max(1, c.rowSpan || 1);
+      const text = clean(c.innerText), span = Math.max(1, c.colSpan || Number(c.getAttribute('aria-colspan')) || 1),
+        down = Math.max(1, c.rowSpan || Number(c.getAttribute('aria-rowspan')) || 1);
       for (let k = 0; k < span; k++, col++) {
         out[col] = k === 0 || head ? text : '';
         if (down > 1) carry[col] = {text: out[col], left: down - 1};

@@ -551,3 +551,19 @@ def test_date_inputs_take_dates_written_another_way(run_steps):
           - browser.goto: "data:text/html,{page}"
           - browser.fill_form: {{fields: {{Issued: 03/04/2026}}}}
         """)
+
+
+def test_table_reads_a_grid_drawn_with_aria_roles(run_steps):
+    head = "".join(f"<div role=columnheader>{h}</div>" for h in ("Order", "Customer", "Total"))
+    body = "".join(f"<div role=row><div role=gridcell>{o}</div><div role=gridcell>{c}</div>"
+                   f"<div role=gridcell><span>{t}</span></div></div>"
+                   for o, c, t in (("SO-1", "Globex", "1,200.00"), ("SO-2", "Initech", "88.50")))
+    page = f"<div role=grid id=orders><div role=rowgroup><div role=row>{head}</div></div>" \
+           f"<div role=rowgroup>{body}</div></div>"
+    ctx = run_steps(f"""
+      - browser.goto: "data:text/html,{page}"
+      - id: rows
+        browser.table: {{role: grid}}
+    """)
+    assert ctx.steps["rows"] == [{"Order": "SO-1", "Customer": "Globex", "Total": "1,200.00"},
+                                 {"Order": "SO-2", "Customer": "Initech", "Total": "88.50"}]
