@@ -227,12 +227,16 @@ def fast_form(spec: Any) -> dict[str, Any] | None:
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+# Worth a try as a date (most values of a form are not: a cheap look first)
+_DATE_LIKE = re.compile(rf"\d{{1,4}}\s*[-./년年]\s*\d{{1,2}}\s*[-./월月]\s*\d{{1,4}}|{_MONTH}[a-z]*\.?[\s-]+\d|\d[\s-]+{_MONTH}",
+                        re.IGNORECASE)
 
 
 def date_iso(text: str) -> str | None:
     """YYYY-MM-DD for a date written another way (`29/11/2026`, `Nov 29, 2026`, `2026년 11월 29일`), for
     date inputs; None when the text is ISO already, is no date, or could be two dates (03/04/2026)."""
-    if len(text) > 40 or not any(c.isdigit() for c in text) or _ISO_DATE.fullmatch(text):
+    if len(text) > 40 or _ISO_DATE.fullmatch(text) or not _DATE_LIKE.search(text):
         return None
     from connectors.pdf_values import parse_date
 
