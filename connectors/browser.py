@@ -95,12 +95,12 @@ def _fill(ctx: Any, browser: BrowserSession, loc: Any, value: Any, *, what: str,
             loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
         else:
             loc.fill(text, timeout=timeout)
-        kept = "el => el.tagName === 'INPUT' && el.type !== 'file' ? el.value : null"
-        if text and loc.evaluate(kept, timeout=timeout) == "":
+        value_of = "el => el.tagName === 'INPUT' && el.type !== 'file' ? el.value : null"
+        if text and loc.evaluate(value_of, timeout=timeout) == "":
             iso = browser_forms.date_iso(text)
             if iso is not None and loc.evaluate("el => el.type", timeout=timeout) == "date":
                 loc.fill(iso, timeout=timeout)  # a date input takes YYYY-MM-DD: 29/11/2026 goes in as that
-            if loc.evaluate(kept, timeout=timeout) == "":
+            if loc.evaluate(value_of, timeout=timeout) == "":
                 raise BusinessError(f"{what}: the field refuses {text!r} (it stayed empty); check its format: "
                                     "dates as YYYY-MM-DD, numbers without thousands separators")
 
