@@ -22,7 +22,8 @@ _SPACES_COLONS = re.compile(r"[\s:：]+")
 END_GAP_ROWS = 2.5
 
 
-def _norm(text: str) -> str:
+def header_key(text: str) -> str:
+    """A header or label as compared: without spaces and colons, case folded (`Unit  price:` = `unitprice`)."""
     return _SPACES_COLONS.sub("", str(text)).casefold()
 
 
@@ -68,11 +69,11 @@ def _top(line: list[Phrase]) -> float:
 def _header_spans(line: list[Phrase], headers: list[list[str]]) -> list[tuple[float, float, str]] | None:
     """(x0, x1, text) of each header on this line, in the order of `headers`; None unless all are."""
     words = [w for phrase in line for w in phrase.words]
-    keys = [_norm(w["text"]) for w in words]
+    keys = [header_key(w["text"]) for w in words]
     spans = []
     for options in headers:
         found = None
-        for option in (_norm(o) for o in options):
+        for option in (header_key(o) for o in options):
             for start in range(len(words)):
                 joined = ""
                 for end in range(start, len(words)):

@@ -112,7 +112,7 @@ class PageView:
         self.raw = page
         self.number = number
         self.dedupe = dedupe
-        self._page: Any = None
+        self._prepared = False
         self._lines: list[list[Phrase]] | None = None
         self._text: str | None = None
         self._tables: dict[str, list[list[list[str]]]] = {}
@@ -121,14 +121,14 @@ class PageView:
     @property
     def page(self) -> Any:
         """The page to read: without doubled faux-bold characters when there are any and dedupe is on."""
-        if self._page is None:
+        if not self._prepared:
             chars = self.raw.chars
             _control_chars_as_spaces(chars)
             drop = doubled_chars(chars) if self.dedupe else set()
             if drop:  # in the page's own list of characters: a filtered copy of the page costs a third more
                 self.raw.objects["char"] = [char for char in chars if id(char) not in drop]
-            self._page = self.raw
-        return self._page
+            self._prepared = True
+        return self.raw
 
     @property
     def has_text(self) -> bool:

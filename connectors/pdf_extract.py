@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from connectors.pdf_columns import header_key as _norm
 from connectors.pdf_columns import word_table
 from connectors.pdf_values import convert
 
@@ -209,13 +210,6 @@ def _below(view: PageView, line_no: int, phrase: Phrase, start: int, *, count: i
         taken.append(under[0].text)
         bottom = under[0].bottom
     return "\n".join(taken)
-
-
-_SPACES_COLONS = re.compile(r"[\s:：]+")
-
-
-def _norm(text: str) -> str:
-    return _SPACES_COLONS.sub("", str(text)).casefold()
 
 
 TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}

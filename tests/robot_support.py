@@ -27,3 +27,10 @@ def run(root: Path, robot: str, **inputs: Any) -> tuple[dict[str, Any], list[dic
     log_file = loaded.runs_dir / record["id"] / "log.jsonl"
     log = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
     return record, ledger.run_items(record["id"]), ledger, log
+
+
+def output_of(root: Path, robot: str, **inputs: Any) -> tuple[Any, str]:
+    """(the first item's output, the run's log) of a run that must succeed (else: the item's error)."""
+    record, items, _, log = run(root, robot, **inputs)
+    assert record["status"] == "succeeded", items[0]["error_message"] if items else record
+    return items[0]["output"], log

@@ -10,9 +10,9 @@ import time
 from typing import Annotated
 
 import pytest
-from robot_support import run
 from fastapi import FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
+from robot_support import output_of, run
 
 from orchestrator.loader import load_project
 
@@ -138,9 +138,7 @@ def test_upload_with_form_fields_and_download_to_a_file(make_project, embedded, 
                 http.get: {{url: {api}/report.pdf, save: out/report.pdf}}
               - set: {{up: "{{{{ steps.up.json }}}}", down: "{{{{ steps.down }}}}"}}
         """, files={"data/a.txt": "hello", "data/b.csv": "a,b\n1,2\n"})
-    record, items, _, _ = run(root, "files")
-    assert record["status"] == "succeeded", items[0]["error_message"]
-    out = items[0]["output"]
+    out, _ = output_of(root, "files")
     assert out["up"] == {"kind": "invoices", "files": {"a.txt": 5, "b.csv": 8}}
     assert out["down"]["path"] == "out/report.pdf" and "text" not in out["down"]
     assert out["down"]["headers"]["content-type"] == "application/pdf"
@@ -158,11 +156,10 @@ def test_cookies_of_a_login_are_sent_by_later_calls_to_the_same_base_url(make_pr
                 http.get: {{base_url: "{api}", url: /me}}
               - set: {{me: "{{{{ steps.me.json }}}}", login_headers: "{{{{ steps.login.headers }}}}"}}
         """)
-    record, items, _, _ = run(root, "session")
-    assert record["status"] == "succeeded", items[0]["error_message"]
-    assert items[0]["output"]["me"] == {"session": "s-123"}
-    assert "content-type" in items[0]["output"]["login_headers"]
-    assert "set-cookie" not in items[0]["output"]["login_headers"]  # cookies stay in the client
+    out, _ = output_of(root, "session")
+    assert out["me"] == {"session": "s-123"}
+    assert "content-type" in out["login_headers"]
+    assert "set-cookie" not in out["login_headers"]  # cookies stay in the client
 
 
 def test_a_4xx_is_a_business_failure_with_method_url_status_and_body_never_retried(

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from robot_support import run
-
+from robot_support import output_of, run
 
 SQLITE_URL = "sqlite:///data/app.db"  # a file in the project folder
 PASSWORD = "pw-5e6f7a8b9c"
@@ -75,9 +74,7 @@ SETUP
                   odd: "{{ steps.odd }}"
                   paid: "{{ steps.paid }}"
         """.replace("SETUP\n", SETUP))
-    record, items, _, _ = run(root, "books")
-    assert record["status"] == "succeeded", items[0]["error_message"]
-    out = items[0]["output"]
+    out, _ = output_of(root, "books")
     assert out["inserted"] == {"rowcount": 3}
     assert out["acme"] == [{"number": "A-1", "vendor": "ACME", "total": 12.5, "due": "2026-03-14"},
                            {"number": "A-3", "vendor": "ACME", "total": 1000.25, "due": "2026-05-02"}]
@@ -192,9 +189,8 @@ def test_postgres_values_are_json_friendly(make_project, embedded, postgres_url,
                         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid as id, '\\\\x0102'::bytea as raw,
                         array[1, 2] as list, '{\\"a\\": 1}'::jsonb as doc"
         """)
-    record, items, _, _ = run(root, "kinds")
-    assert record["status"] == "succeeded", items[0]["error_message"]
-    assert items[0]["output"] == [{"big": "12345678901234567.89", "small": 3.1, "whole": 42,
+    out, _ = output_of(root, "kinds")
+    assert out == [{"big": "12345678901234567.89", "small": 3.1, "whole": 42,
                                    "at": "2026-03-14T09:30:00", "took": 5400.0,
                                    "id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "raw": "AQI=", "list": [1, 2],
                                    "doc": {"a": 1}}]
