@@ -9,8 +9,10 @@ sheet and submitted. The same job runs, in one process and on a warm browser:
 - and, for reference: the plain script in a fresh browser context per job (a robot run gets one, for
   isolation), and all 10 rounds in a single in-page script (no per-round round trip at all).
 
-Printed: the page's own time from Start to the 10th submission, the wall time of each job (the robot's
-includes its ledger: items, attempts, results), the ratio, and how many of the 70 fields were correct.
+Printed: the page's own time from Start to the 10th submission, the wall time of each job until its
+result (the robot's includes its ledger: run, items, results), the ratio, and how many of the 70 fields
+were correct. Each job starts after a short pause; the time a robot run's worker then spends clearing
+the browser context for the next run (after reporting the result) is printed too.
 
     python bench/form_fill.py [--repeat 5]
 """
@@ -197,6 +199,32 @@ def robot_run(loaded, site: Site, name: str) -> tuple[float, dict, dict]:
     return elapsed, site.last_result(before), run
 
 
+PAUSE_S = 0.3
+
+
+def settle() -> None:
+    """A pause before each job, so that none pays for the tidying of the job before it (a robot run's
+    browser context is cleared for the next run after its result is reported)."""
+    time.sleep(PAUSE_S)
+
+
+def time_tidying() -> list[float]:
+    """Milliseconds the worker spends after each run tidying for the next (not in the run's wall time)."""
+    from orchestrator import tidy
+
+    spent: list[float] = []
+    original = tidy.run_pending
+
+    def timed() -> None:
+        started = time.perf_counter()
+        original()
+        if (elapsed := (time.perf_counter() - started) * 1000) > 1:
+            spent.append(elapsed)
+
+    tidy.run_pending = timed
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="measured runs of each (after a warm-up)")
@@ -228,6 +256,7 @@ def main() -> None:
 
     (folder / "robots.yaml").write_text(robots_yaml(site.url), encoding="utf-8")
     loaded = load_project(folder)
+    tidying = time_tidying()
     with sync_playwright() as pw:
         launch = {k: v for k, v in launch_options(LaunchSettings()).items() if v is not None}
         browser = pw.chromium.launch(**launch)
@@ -237,15 +266,19 @@ def main() -> None:
         plain_run(page, site, folder / "challenge.xlsx")
         for _ in range(options.repeat):  # each job in turn, so that a busy moment hits them all
             for name, trace in TRACES.items():
+                settle()
                 wall, result, run = robot_run(loaded, site, name)
                 assert run["status"] == "succeeded", run
                 record(f"robot (trace {trace})", wall, result)
+            settle()
             record("plain Playwright, 1 evaluate per round", *plain_run(page, site, folder / "challenge.xlsx"))
+            settle()
             started = time.perf_counter()  # as isolated as a robot run: a fresh context for the job
             context = browser.new_context()
             wall, result = plain_run(context.new_page(), site, folder / "challenge.xlsx")
-            context.close()
             record("plain, fresh context per job", time.perf_counter() - started, result)
+            context.close()  # (after the result, as a robot run's context is cleared after its report)
+            settle()
             record("plain, all rounds in one page script",
                    *plain_run(page, site, folder / "challenge.xlsx", all_in_page=True))
         browser.close()
@@ -257,6 +290,9 @@ def main() -> None:
     for job in figures:
         print(f"{job:<42} {statistics.median(figures[job]):>9.1f} {statistics.median(page_ms[job]):>9.1f}  "
               f"{', '.join(sorted(set(correct[job])))}")
+    if tidying:
+        print(f"after each robot run, clearing its browser context for the next: {statistics.median(tidying):.0f} ms "
+              "(median; done once the result is reported, so not in the wall time)")
     plain = statistics.median(figures["plain Playwright, 1 evaluate per round"])
     plain_page = statistics.median(page_ms["plain Playwright, 1 evaluate per round"])
     fresh = statistics.median(figures["plain, fresh context per job"])

@@ -1,8 +1,8 @@
 """A run's browser: one context and page per run and thread, with evidence, traces and secret hygiene.
 
 The context is a run-scoped resource (`ctx.session.resource("browser", ...)`): a login persists across a
-run's items. When the run ends, the context is cleared and kept for the robot's next run in this thread
-(`browser_reuse`). Traces are recorded in chunks (one per item, or one per ten items when only failures
+run's items. Once the run has been reported, the context is cleared and kept for the robot's next run in
+this thread (`browser_reuse`, `orchestrator.tidy`). Traces are recorded in chunks (one per item, or one per ten items when only failures
 keep theirs) and kept as the settings ask (on failure by default). A run closed by another worker thread
 is closed by its own thread when that thread next opens a browser (Playwright is bound to its thread).
 Values of the robot's secrets typed into a page are hidden on screen (rendered as dots, masked in
@@ -20,6 +20,7 @@ from typing import Any
 from connectors import browser_launch, browser_reuse, browser_scripts, browser_secrets
 from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
+from orchestrator import tidy
 from orchestrator.errors import ResourceLost
 
 SECRET_MARK = "data-retake-secret"
@@ -154,31 +155,41 @@ class BrowserSession:
         self.close()
 
     def close(self) -> None:
+        """Save what the run keeps (its last trace when traces are always kept, its storage state) now;
+        clear the context for reuse, or close it, once the run has been reported (`orchestrator.tidy`)."""
         if self.context is None:
             return
+        context, page = self.context, self.page
+        self.context = self.page = None
         try:
             with interruptible(OPEN_LIMIT_S):
-                self._close()
+                if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
+                    self._save_trace(self._item_path(self.item_index, "trace.zip"), context)
+                if self.state_file is not None and not self.crashed:
+                    self._save_state(context)
         except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
             pass
-        self.context = self.page = None
+        tidy.later(lambda: self._release(context, page))
 
-    def _close(self) -> None:
-        if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
-            self._save_trace(self._item_path(self.item_index, "trace.zip"))
-        if self.state_file is not None and not self.crashed:
-            self._save_state()
-        page = self.page if self.page in self.context.pages else next(iter(self.context.pages), None)
+    def _release(self, context: Any, page: Any) -> None:
+        try:
+            with interruptible(OPEN_LIMIT_S):
+                self._keep_or_close(context, page)
+        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
+            pass
+
+    def _keep_or_close(self, context: Any, page: Any) -> None:
+        page = page if page in context.pages else next(iter(context.pages), None)
         if self.reuse_key is None or self.crashed or page is None or not browser_launch.is_current(self.browser):
-            self.context.close()
+            context.close()
             return
-        kept = self.kept or browser_reuse.Kept(self.browser, self.reuse_key, self.context, page)
+        kept = self.kept or browser_reuse.Kept(self.browser, self.reuse_key, context, page)
         if kept.page is not page:  # (the run ended in another tab: the first one was closed)
-            kept.page, kept.cdp = page, None
+            kept.page = page
         kept.routed = bool(self.options.block)
         kept.origins |= self.origins
         browser_reuse.keep(kept, tracing=self.tracing is not None)  # (its dialogs still answered as asked)
-        self.context.remove_listener("page", self._watch)
+        context.remove_listener("page", self._watch)
         for watched, event, handler in self.handlers:
             watched.remove_listener(event, handler)
 
@@ -204,9 +215,9 @@ class BrowserSession:
             self.item_index = ctx.index
         return self
 
-    def _save_state(self) -> None:
+    def _save_state(self, context: Any = None) -> None:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        self.context.storage_state(path=str(self.state_file))
+        (context or self.context).storage_state(path=str(self.state_file))
 
     def _start_chunk(self, ctx: Any) -> None:
         self.context.tracing.start_chunk(title=f"item {ctx.key}" if self.trace_mode == "always" else None)
@@ -218,8 +229,8 @@ class BrowserSession:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / name
 
-    def _save_trace(self, path: Path) -> Path:
-        self.context.tracing.stop_chunk(path=str(path))
+    def _save_trace(self, path: Path, context: Any = None) -> Path:
+        (context or self.context).tracing.stop_chunk(path=str(path))
         self.chunk_open = False
         browser_secrets.scrub_zip(path, self.secret_values())
         return path
@@ -298,6 +309,7 @@ def _close_deferred() -> None:
         pending = _deferred.pop(threading.get_ident(), [])
     for item in pending:
         item.close()
+    tidy.run_pending()  # (so that this run can take a context one of them kept)
 
 
 def open_browser(ctx: Any) -> BrowserSession:

@@ -62,8 +62,10 @@ def build_broker(url: str | None) -> Broker:
     else:
         raise ValueError(f"RETAKE_BROKER_URL {url!r}: use redis://HOST:6379/0 or amqp://USER:PASS@HOST:5672/")
     from orchestrator.deadletters import DeadLetters
+    from orchestrator.tidy import Tidy
 
     broker.add_middleware(DeadLetters())
+    broker.add_middleware(Tidy())
     return broker
 
 

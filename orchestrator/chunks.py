@@ -112,8 +112,8 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
         final = ledger.timeout_run(run_id, message)
     else:
         final = ledger.complete_if_done(run_id)
-    if final or stop:  # closed in this thread (a browser context is bound to it), before anyone is told
-        projects.close_session(run_id)
+    if final or stop:  # closed in this thread (a browser context is bound to it), before anyone is told;
+        projects.close_session(run_id)  # clearing it for the next run waits until after (orchestrator.tidy)
     _closed(loaded, ledger, run_id, final)
     _close_ended_sessions(ledger)
 

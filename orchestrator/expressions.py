@@ -20,7 +20,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from orchestrator.errors import BusinessError
 
 _WHOLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}).)*)\}\}\s*$", re.S)
-_NAME = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*$")
+_NAME = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<keys>(?:\s*\[\s*(?:'[^'\\]*'|\"[^\"\\]*\")\s*\]"
+                   r"|\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
+_KEY = re.compile(r"\[\s*(?:'(?P<single>[^'\\]*)'|\"(?P<double>[^\"\\]*)\")\s*\]|\.(?P<attr>[A-Za-z_][A-Za-z0-9_]*)")
+_MISSING = object()
 _NOT_NAMES = frozenset(("true", "false", "none", "True", "False", "None", "self"))  # constants; `self` clashes
 
 
@@ -66,17 +69,34 @@ def is_template(value: Any) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _compile(text: str) -> tuple[bool, Any, str | None]:
-    """(native?, the compiled expression or template, the variable's name when the text is one `{{ name }}`:
-    that one is read from the context directly, as Jinja would, without a render per item)."""
+def _compile(text: str) -> tuple[bool, Any, tuple[str, tuple[str, ...]] | None]:
+    """(native?, the compiled expression or template, the path when the text is one `{{ name }}` or
+    `{{ name['key'].key }}`: that one is read from the context directly, as Jinja would read it from
+    mappings, without a render per item)."""
     env = environment()
     whole = _WHOLE.match(text)
     if whole:
         compiled = env.compile_expression(whole.group("expr"), undefined_to_none=False)
         bare = _NAME.match(whole.group("expr"))
-        name = bare.group("name") if bare else None
-        return True, compiled, name if name not in _NOT_NAMES else None
+        if bare is None or bare.group("name") in _NOT_NAMES:
+            return True, compiled, None
+        keys = tuple(m.group("single") if m.group("single") is not None else m.group("double")
+                     if m.group("double") is not None else m.group("attr")
+                     for m in _KEY.finditer(bare.group("keys")))
+        if any(hasattr(dict, key) for key in keys):  # `.items` is the method for Jinja: leave it to Jinja
+            return True, compiled, None
+        return True, compiled, (bare.group("name"), keys)
     return False, env.from_string(text), None
+
+
+def _read_path(context: Any, path: tuple[str, tuple[str, ...]]) -> Any:
+    """The value at `path` when every step is a plain mapping holding the key, else _MISSING."""
+    value = context.get(path[0], _MISSING)
+    for key in path[1]:
+        if type(value) is not dict or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
 
 
 def check_syntax(text: str) -> str | None:
@@ -94,10 +114,12 @@ def evaluate(value: Any, context: dict[str, Any]) -> Any:
         if "{{" not in value and "{%" not in value:  # is_template(), inline: most strings of a step are plain
             return value
         try:
-            native, compiled, name = _compile(value)
+            native, compiled, path = _compile(value)
             if not native:
                 return compiled.render(**context)
-            result = context[name] if name is not None and name in context else compiled(**context)
+            result = _read_path(context, path) if path is not None else _MISSING
+            if result is _MISSING:
+                result = compiled(**context)
             if isinstance(result, Undefined):
                 result._fail_with_undefined_error()
             return result

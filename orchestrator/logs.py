@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from loguru import logger
 
@@ -55,27 +55,47 @@ TERMINAL_FORMAT = ("<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> "
 
 
 def configure(level: str | None = None) -> None:
-    """Set up the terminal sink once per process (RETAKE_LOG_LEVEL or `level`, INFO by default)."""
+    """Set up the terminal sink once per process (RETAKE_LOG_LEVEL or `level`, INFO by default), and the
+    sink that writes each open run's lines to its own file."""
     global _configured
     with _lock:
         logger.remove()
         logger.configure(patcher=_patch)
         logger.add(sys.stderr, level=(level or os.environ.get("RETAKE_LOG_LEVEL", "INFO")).upper(),
                    format=TERMINAL_FORMAT, colorize=None, backtrace=False, diagnose=False)
+        # One sink for every run (adding a loguru sink costs ~8 ms, too much for each short run)
+        logger.add(_write_run_line, serialize=True, level="DEBUG", backtrace=False, diagnose=False,
+                   filter=lambda record: record["extra"].get("run_id") in _run_files)
         _configured = True
 
 
-def run_sink(run_id: str, path: Path) -> int:
-    """Add a JSON-lines sink that keeps only this run's lines; returns its id for `remove_sink`."""
+_run_files: dict[str, TextIO] = {}
+
+
+def _write_run_line(message: Any) -> None:
+    handle = _run_files.get(message.record["extra"].get("run_id"))
+    if handle is not None:
+        try:
+            handle.write(message)
+        except ValueError:  # closed meanwhile: the run has ended
+            pass
+
+
+def open_run_log(run_id: str, path: Path) -> None:
+    """Write this run's lines, as JSON lines, to `path` (appended) until `close_run_log`."""
     if not _configured:
         configure()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return logger.add(str(path), serialize=True, level="DEBUG", enqueue=False, backtrace=False, diagnose=False,
-                      filter=lambda record: record["extra"].get("run_id") == run_id)
+    handle = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed by close_run_log
+    with _lock:
+        previous = _run_files.pop(run_id, None)
+        _run_files[run_id] = handle
+    if previous is not None:
+        previous.close()
 
 
-def remove_sink(sink_id: int) -> None:
-    try:
-        logger.remove(sink_id)
-    except ValueError:
-        pass
+def close_run_log(run_id: str) -> None:
+    with _lock:
+        handle = _run_files.pop(run_id, None)
+    if handle is not None:
+        handle.close()

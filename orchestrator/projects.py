@@ -9,11 +9,11 @@ from pathlib import Path
 from orchestrator.context import RunSession
 from orchestrator.ledger import Ledger, database_url, engine_for
 from orchestrator.loader import LoadedProject, load_project
-from orchestrator.logs import register_secrets, remove_sink, run_sink
+from orchestrator.logs import close_run_log, open_run_log, register_secrets
 
 _lock = threading.RLock()
 _projects: dict[str, tuple[float, LoadedProject]] = {}
-_sessions: dict[str, tuple[RunSession, int]] = {}
+_sessions: dict[str, RunSession] = {}
 
 
 def _stamp(project_dir: Path) -> float:
@@ -64,7 +64,7 @@ def session(loaded: LoadedProject, run: dict) -> RunSession:
     """The open session of a run in this process, opened on first use."""
     with _lock:
         if run["id"] in _sessions:
-            return _sessions[run["id"]][0]
+            return _sessions[run["id"]]
         robot = loaded.spec.robots.get(run["robot"])
         if robot is None:
             from orchestrator.errors import ConfigError
@@ -86,20 +86,19 @@ def session(loaded: LoadedProject, run: dict) -> RunSession:
         register_secrets(list(secrets.values()))
         opened = RunSession(project=loaded, robot_name=run["robot"], run_id=run["id"], inputs=run["inputs"] or {},
                             secrets=secrets, started_at=run.get("started_at"))
-        sink = run_sink(run["id"], opened.run_dir / "log.jsonl")
-        _sessions[run["id"]] = (opened, sink)
+        open_run_log(run["id"], opened.run_dir / "log.jsonl")
+        _sessions[run["id"]] = opened
         return opened
 
 
 def close_session(run_id: str) -> None:
     with _lock:
-        entry = _sessions.pop(run_id, None)
-    if entry:
-        opened, sink = entry
+        opened = _sessions.pop(run_id, None)
+    if opened:
         try:
             opened.close()
         finally:
-            remove_sink(sink)
+            close_run_log(run_id)
 
 
 def open_runs() -> list[str]:

@@ -89,6 +89,9 @@ def test_a_legacy_xls_workbook_reads_like_xlsx(ctx):
     book.save(str(ctx.resolve("legacy.xls")))
     assert call(ctx, "table.read", {"path": "legacy.xls", "sheet": "export"}) == [
         {"Vendor": "한빛상사", "Invoice date": "2026-11-29", "Amount": 1250000}]
+    with pytest.raises(BusinessError, match=r"legacy.xls: .xls files are read, not written; write an .xlsx"):
+        call(ctx, "table.write", {"path": "legacy.xls", "rows": [{"Vendor": "x"}], "append": True})
+    assert call(ctx, "table.read", "legacy.xls")[0]["Vendor"] == "한빛상사"  # the file is untouched
 
 
 def test_json_and_csv_writes_and_appends(ctx):
