@@ -3,10 +3,10 @@
 Opening a context costs a new browser renderer process and a cold first page, several times what a
 short run's own work costs. So when a run ends (once it has been reported: `orchestrator.tidy`), its
 context is cleared as a new one would be (cookies, local and session storage, IndexedDB, cache storage
-and service workers of every origin it visited, permissions, routes), its tabs are replaced by one new
-tab, and it is kept for the next run of the same robot, with the same browser options, in the same
-thread (the last PER_THREAD robots' contexts are kept, for IDLE_S at most). The HTTP cache stays, as in
-a person's browser. A context is used for at most MAX_RUNS runs, then closed.
+and service workers of every origin it visited, permissions, other tabs, routes, the tab's history), its
+tab is sent to `about:blank`, and it is kept for the next run of the same robot, with the same browser
+options, in the same thread (the last PER_THREAD robots' contexts are kept, for IDLE_S at most). The HTTP
+cache stays, as in a person's browser. A context is used for at most MAX_RUNS runs, then closed.
 
 Robots that keep a `storage_state`, or that say `browser: {reuse_context: false}`, get a new context
 every run.
@@ -31,6 +31,7 @@ class Kept:
     key: str
     context: Any
     page: Any
+    cdp: Any = None
     runs: int = 1
     routed: bool = False
     origins: set[str] = field(default_factory=set)
@@ -85,25 +86,23 @@ def keep(kept: Kept, *, tracing: bool) -> None:
 
 
 def _clear(kept: Kept, *, tracing: bool) -> None:
-    context = kept.context
+    context, page = kept.context, kept.page
     if tracing:
         context.tracing.stop()  # discards what the run recorded; the next run starts its own
     if kept.routed:
         context.unroute_all(behavior="ignoreErrors")
-    # The next run gets a new tab: no history, no script of the last run's pages still running, and its
-    # first page loads faster than after a trip through about:blank (no renderer process to swap).
-    fresh = context.new_page()
-    for old in context.pages:
-        if old is not fresh:
-            old.close()
-    cdp = context.new_cdp_session(fresh)
+    for other in context.pages:
+        if other is not page:
+            other.close()
+    if kept.cdp is None:
+        kept.cdp = context.new_cdp_session(page)
     for origin in sorted(kept.origins):  # "all": cookies, local and session storage, IndexedDB, caches...
-        cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-    cdp.detach()
+        kept.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
     kept.origins.clear()
     context.clear_cookies()
     context.clear_permissions()
-    kept.page = fresh
+    page.goto("about:blank")  # (fully loaded: just after a commit, the tab's history may not answer yet)
+    kept.cdp.send("Page.resetNavigationHistory")
 
 
 def _close(context: Any) -> None:

@@ -185,7 +185,7 @@ class BrowserSession:
             return
         kept = self.kept or browser_reuse.Kept(self.browser, self.reuse_key, context, page)
         if kept.page is not page:  # (the run ended in another tab: the first one was closed)
-            kept.page = page
+            kept.page, kept.cdp = page, None
         kept.routed = bool(self.options.block)
         kept.origins |= self.origins
         browser_reuse.keep(kept, tracing=self.tracing is not None)  # (its dialogs still answered as asked)
