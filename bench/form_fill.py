@@ -10,8 +10,8 @@ sheet and submitted. The same job runs, in one process and on a warm browser:
   isolation), and all 10 rounds in a single in-page script (no per-round round trip at all).
 
 Printed: the page's own time from Start to the 10th submission, the wall time of each job until its
-result (the robot's includes its ledger: run, items, results), the ratio, and how many of the 70 fields
-were correct. Each job starts after a short pause; the time a robot run's worker then spends clearing
+result (the robot's includes its ledger: run, items, results), the ratios (the median of each round's
+ratio), and how many of the 70 fields were correct. Each job starts after a short pause; the time a robot run's worker then spends clearing
 the browser context for the next run (after reporting the result) is printed too.
 
     python bench/form_fill.py [--repeat 5]
@@ -293,15 +293,21 @@ def main() -> None:
     if tidying:
         print(f"after each robot run, clearing its browser context for the next: {statistics.median(tidying):.0f} ms "
               "(median; done once the result is reported, so not in the wall time)")
-    plain = statistics.median(figures["plain Playwright, 1 evaluate per round"])
-    plain_page = statistics.median(page_ms["plain Playwright, 1 evaluate per round"])
-    fresh = statistics.median(figures["plain, fresh context per job"])
+    plain = figures["plain Playwright, 1 evaluate per round"]
+    plain_page = page_ms["plain Playwright, 1 evaluate per round"]
+    fresh = figures["plain, fresh context per job"]
+
+    def ratio(mine: list[float], theirs: list[float]) -> float:
+        """The median of the rounds' ratios: the jobs of a round ran one after the other, on the same
+        machine state (steadier than a ratio of medians when the machine's speed drifts)."""
+        return statistics.median(a / b for a, b in zip(mine, theirs))
+
     for trace in TRACES.values():
-        robot = statistics.median(figures[f"robot (trace {trace})"])
-        robot_page = statistics.median(page_ms[f"robot (trace {trace})"])
-        print(f"robot (trace {trace}): {robot / plain:.2f}x the plain script's wall time "
-              f"({robot_page / plain_page:.2f}x its page time), {robot / fresh:.2f}x the plain script in a fresh "
-              f"context; under 500 ms: {'yes' if robot < 500 else 'no'} ({robot:.0f} ms)")
+        robot, robot_page = figures[f"robot (trace {trace})"], page_ms[f"robot (trace {trace})"]
+        wall = statistics.median(robot)
+        print(f"robot (trace {trace}): {ratio(robot, plain):.2f}x the plain script's wall time "
+              f"({ratio(robot_page, plain_page):.2f}x its page time), {ratio(robot, fresh):.2f}x the plain script "
+              f"in a fresh context; under 500 ms: {'yes' if wall < 500 else 'no'} ({wall:.0f} ms)")
 
 
 if __name__ == "__main__":

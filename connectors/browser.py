@@ -257,8 +257,9 @@ def _navigate(ctx: Any, what: str, move: Any) -> dict[str, Any]:
     timeout = browser.timeout_ms(ctx, navigation=True)
     with guard(ctx, browser, what, timeout_ms=timeout):
         response = move(browser.page, timeout)
+        # (the title costs a call to a page still busy loading: only when the output can be read)
         return {"url": browser.page.url, "status": response.status if response else None,
-                "title": browser.page.title()}
+                "title": browser.page.title() if ctx.output_used else None}
 
 
 class SwitchArgs(Args):

@@ -172,7 +172,6 @@ FILL_SCRIPT = r"""
       window.addEventListener('submit', onSubmit); window.addEventListener('click', onClick);
       found[0].click();
       window.removeEventListener('submit', onSubmit); window.removeEventListener('click', onClick);
-      if (typeof window.__retakeLeft === 'function') window.__retakeLeft();  // judged here already
       navigating = seen.some(e => !e.defaultPrevented && (e.type === 'submit' || (e.target.closest
         && (a => a && a.getAttribute('href') && !a.getAttribute('href').startsWith('#')
           && !a.getAttribute('href').startsWith('javascript:') && a.target !== '_blank')(e.target.closest('a[href]')))));

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from connectors import browser_launch, browser_reuse, browser_scripts, browser_secrets
+from connectors import browser_forms, browser_launch, browser_reuse, browser_secrets
 from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
 from orchestrator import tidy
@@ -85,7 +85,7 @@ class BrowserSession:
                 self.context, page = self.kept.context, self.kept.page
             else:
                 self.context, page = browser.new_context(**kwargs), None
-                self.context.add_init_script(browser_scripts.init_script())
+                self.context.add_init_script(browser_forms.INSTALL_SCRIPT)
         except Exception as exc:
             browser_launch.discard_browser()
             raise ResourceLost(f"could not open a browser context ({exc}); the item starts again in a fresh "
@@ -135,16 +135,12 @@ class BrowserSession:
 
     def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
-        that the next step (a form script, a text read) does not see the page being left."""
+        that the next step (a form script, a text read) does not see the page being left. Playwright's
+        click returns once a navigation it started has committed (its `framenavigated` has been seen,
+        even for one a click handler put off with setTimeout), so the count of navigations tells."""
         since, downloads = self.navigations, self.downloads
         loc.click(timeout=timeout, **options)
-        try:
-            leaving = self.page.evaluate(browser_scripts.ASK_LEFT)
-        except Exception:  # noqa: BLE001 - the page went away while we asked: it is leaving
-            leaving = True
-        if leaving is None:  # a page without the watcher: give a navigation the click started a moment
-            self.page.wait_for_timeout(50)
-        if leaving or self.navigations != since:
+        if self.navigations != since:
             self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
 
     def __exit__(self, *exc: object) -> None:

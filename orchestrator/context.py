@@ -150,6 +150,7 @@ class StepContext:
     error: dict[str, Any] | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     log: Any = None
+    output_used: bool = True  # False: nothing can read this step's output (an action may skip costly parts)
 
     @property
     def run_id(self) -> str:

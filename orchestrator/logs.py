@@ -61,11 +61,14 @@ def configure(level: str | None = None) -> None:
     with _lock:
         logger.remove()
         logger.configure(patcher=_patch)
-        logger.add(sys.stderr, level=(level or os.environ.get("RETAKE_LOG_LEVEL", "INFO")).upper(),
-                   format=TERMINAL_FORMAT, colorize=None, backtrace=False, diagnose=False)
-        # One sink for every run (adding a loguru sink costs ~8 ms, too much for each short run)
-        logger.add(_write_run_line, serialize=True, level="DEBUG", backtrace=False, diagnose=False,
-                   filter=lambda record: record["extra"].get("run_id") in _run_files)
+        terminal = (level or os.environ.get("RETAKE_LOG_LEVEL", "INFO")).upper()
+        logger.add(sys.stderr, level=terminal, format=TERMINAL_FORMAT, colorize=None, backtrace=False,
+                   diagnose=False)
+        # Runs' files keep INFO and up, and DEBUG when asked for (a debug line for every skipped step
+        # costs more than the step). One sink serves every run: adding a loguru sink costs ~8 ms.
+        debug = "DEBUG" in (terminal, os.environ.get("RETAKE_LOG_LEVEL", "").upper())
+        logger.add(_write_run_line, serialize=True, level="DEBUG" if debug else "INFO", backtrace=False,
+                   diagnose=False, filter=lambda record: record["extra"].get("run_id") in _run_files)
         _configured = True
 
 

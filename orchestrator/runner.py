@@ -116,10 +116,13 @@ def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *,
                   section: str, guard: RunGuard | None = None) -> Any:
     """Run `steps` in order; returns the last step's output. `guard` stops at a step boundary."""
     output = None
+    # A step's output can be read when it has an id, or when it may be the last step done (the item's output)
+    last_sure = max((i for i, s in enumerate(steps) if s.when is None), default=-1)
     for position, step in enumerate(steps):
         if guard is not None:
             guard.check()
         ctx.step = step
+        ctx.output_used = bool(step.id) or position >= last_sure or step.effect is True
         log = ctx.log.bind(step=step.label)
         if step.when is not None and not _truthy(evaluate(step.when, ctx.expressions())):
             log.debug("skipped: condition is false")

@@ -162,6 +162,31 @@ def serve(respond: Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str],
         server.shutdown()
 
 
+def test_a_click_waits_for_a_slow_next_page_and_for_one_a_script_puts_off(run_steps):
+    def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if request.path.startswith("/next"):
+            time.sleep(0.8)  # a slow server: the next page commits long after the click
+            return 200, {}, f"<h1>Next {request.path[-1]}</h1>".encode()
+        return 200, {}, (b"<h1>Start</h1><a href='/next1'>plain link</a>"
+                         b"<button onclick=\"setTimeout(() => location.href = '/next2', 0)\">later</button>"
+                         b"<a href='#part'>same page</a>")
+
+    with serve(respond) as url:
+        ctx = run_steps(f"""
+      - browser.goto: "{url}"
+      - browser.click: {{text: plain link}}
+      - {{id: first, browser.text: h1}}
+      - browser.goto: "{url}"
+      - browser.click: {{role: button, name: later}}
+      - {{id: second, browser.text: h1}}
+      - browser.goto: "{url}"
+      - {{id: url, browser.click: {{text: same page}}}}
+      - {{id: third, browser.text: h1}}
+    """)
+    assert (ctx.steps["first"], ctx.steps["second"], ctx.steps["third"]) == ("Next 1", "Next 2", "Start")
+    assert ctx.steps["url"].endswith("#part")
+
+
 def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
     page = ("<form><table><tr><td>Vendor:</td><td><input name=v1></td></tr>"
             "<tr><td><b>Amount *</b></td><td><input name=v2 type=number></td></tr>"
