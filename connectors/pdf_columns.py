@@ -9,17 +9,21 @@ middle of the gap after it) holds the word's centre.
 The table is returned as rows of cell texts, header first, like pdfplumber's tables, so that
 `pdf_extract` reads it the same way (header match, `until`, types, pages). It ends at a gap taller than
 two and a half rows, or at the page's end. A line that leaves every number column empty, right after a
-row, continues that row (a description wrapped over two lines).
+row, continues that row (a description wrapped over two lines). A table that runs to the end of its page
+(a footer aside) goes on on the next page with the same columns, from the first line with a number in
+every number column, when that page does not repeat the header.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from connectors.pdf_document import PageView, Phrase
 
 _SPACES_COLONS = re.compile(r"[\s:：]+")
 END_GAP_ROWS = 2.5
+FOOTER_FROM = 0.88  # lines below this share of the page's height are its footer ("Page 1 of 2")
 
 
 def header_key(text: str) -> str:
@@ -27,39 +31,71 @@ def header_key(text: str) -> str:
     return _SPACES_COLONS.sub("", str(text)).casefold()
 
 
-def word_table(view: PageView, headers: list[list[str]], numbers: set[int]) -> list[list[str]] | None:
-    """The table under the first line holding every header (a list of alternatives each), or None.
-    `numbers`: indexes (in `headers`) of the columns typed as numbers."""
+@dataclass
+class Layout:
+    """Where a word table's columns are, carried to the next page when the table runs off its page."""
+
+    bounds: list[float]
+    width: int
+    number_cols: set[int]
+    pitch: float | None = None
+
+
+def word_table(view: PageView, headers: list[list[str]], numbers: set[int],
+               carry: Layout | None = None) -> tuple[list[list[str]] | None, Layout | None]:
+    """The table under the first line holding every header (a list of alternatives each), and its layout
+    when the table runs to the page's end (only a footer below); `numbers`: indexes (in `headers`) of
+    the columns typed as numbers. A page without the header goes on with `carry`, the previous page's
+    layout, from its first line with a number in every number column (rows only, no header)."""
     lines = view.lines
     for line_no, line in enumerate(lines):
         spans = _header_spans(line, headers)
         if spans is None:
             continue
         columns = _columns(line, spans)
-        bounds = [(columns[i - 1][1] + columns[i][0]) / 2 for i in range(1, len(columns))]
         order = {id(span): i for i, span in enumerate(columns)}
         wanted = [order[id(span)] for span in spans]
-        number_cols = {wanted[i] for i in numbers}
+        layout = Layout([(columns[i - 1][1] + columns[i][0]) / 2 for i in range(1, len(columns))], len(columns),
+                        {wanted[i] for i in numbers})
         table = [[span[2] for span in columns]]
-        previous_top, pitch = _top(line), None
-        for below in lines[line_no + 1:]:
-            top = _top(below)
-            if pitch is not None and top - previous_top > END_GAP_ROWS * pitch:
-                break
-            pitch = pitch or top - previous_top
-            previous_top = top
-            cells = [""] * len(columns)
-            for phrase in below:
-                for word in phrase.words:
-                    middle = (word["x0"] + word["x1"]) / 2
-                    col = sum(1 for b in bounds if middle >= b)
-                    cells[col] = f"{cells[col]} {word['text']}".strip()
-            if len(table) > 1 and number_cols and not any(cells[c] for c in number_cols):
-                table[-1] = [f"{a} {b}".strip() for a, b in zip(table[-1], cells)]  # a wrapped line
-            else:
-                table.append(cells)
-        return table
-    return None
+        return table, _read_rows(view, table, lines[line_no + 1:], layout, _top(line), first_row=1)
+    if carry is None or not carry.number_cols:
+        return None, None
+    for line_no, line in enumerate(lines):
+        cells = _cells(line, carry)
+        if all(any(ch.isdigit() for ch in cells[c]) for c in carry.number_cols):
+            table = [cells]
+            return table, _read_rows(view, table, lines[line_no + 1:], carry, _top(line), first_row=0)
+    return None, None
+
+
+def _read_rows(view: PageView, table: list[list[str]], lines: list[list[Phrase]], layout: Layout,
+               previous_top: float, *, first_row: int) -> Layout | None:
+    """Add the rows of `lines` to `table` (its rows start at `first_row`) until a gap taller than
+    END_GAP_ROWS rows; the layout when the table ran to the page's end (a footer aside), else None."""
+    for position, below in enumerate(lines):
+        top = _top(below)
+        if layout.pitch is not None and top - previous_top > END_GAP_ROWS * layout.pitch:
+            footer_only = all(_top(rest) > FOOTER_FROM * view.raw.height for rest in lines[position:])
+            return layout if footer_only else None
+        layout.pitch = layout.pitch or top - previous_top
+        previous_top = top
+        cells = _cells(below, layout)
+        if len(table) > first_row and layout.number_cols and not any(cells[c] for c in layout.number_cols):
+            table[-1] = [f"{a} {b}".strip() for a, b in zip(table[-1], cells)]  # a wrapped line
+        else:
+            table.append(cells)
+    return layout
+
+
+def _cells(line: list[Phrase], layout: Layout) -> list[str]:
+    cells = [""] * layout.width
+    for phrase in line:
+        for word in phrase.words:
+            middle = (word["x0"] + word["x1"]) / 2
+            col = sum(1 for b in layout.bounds if middle >= b)
+            cells[col] = f"{cells[col]} {word['text']}".strip()
+    return cells
 
 
 def _top(line: list[Phrase]) -> float:

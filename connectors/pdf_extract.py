@@ -226,7 +226,13 @@ def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]
         if not any(isinstance(v, int) for v in spec.columns.values()):
             headers = [[v] if isinstance(v, str) else list(v) for v in spec.columns.values()]
             numbers = {i for i, name in enumerate(names) if spec.types.get(name) in ("number", "integer")}
-            rows = _table_rows(views, spec, lambda view: [t for t in [word_table(view, headers, numbers)] if t])
+            carry: list[Any] = [None]  # the columns of a table running onto the next page
+
+            def words_of(view: PageView) -> list[list[list[str]]]:
+                table, carry[0] = word_table(view, headers, numbers, carry[0])
+                return [table] if table else []
+
+            rows = _table_rows(views, spec, words_of)
         if not rows:
             rows = _table_rows(views, spec, lambda view: view.tables(TEXT_SETTINGS))
     return rows

@@ -302,3 +302,49 @@ def test_an_unruled_invoice_of_another_layout_gives_its_lines_by_their_headers(c
         {"description": "Widget, large (blue, boxed)", "qty": 2, "price": 500.0, "amount": 1000000.0},
         {"description": "Service fee", "qty": 1, "price": 150.0, "amount": 150.0},
         {"description": "Shipping", "qty": 1, "price": 84.56, "amount": 84.56}]
+
+
+def _two_page_unruled_invoice(path: Path) -> None:
+    """Line items that run onto a second page, which does not repeat the header; a footer on each page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A4)
+    width, top = A4
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(50, top - 60, "INVOICE INV-2026-0077")
+    y = top - 120
+    for x, text in ((50, "Item"), (330, "Qty"), (400, "Price"), (490, "Amount")):
+        canvas.drawString(x, y, text)
+    for number in range(1, 56):
+        y -= 14
+        if y < 70:  # the page is full: the rest goes on the next page, under its own title
+            canvas.drawString(width / 2 - 30, 30, "Page 1 of 2")
+            canvas.showPage()
+            canvas.setFont("Helvetica", 10)
+            canvas.drawString(50, top - 60, "INVOICE INV-2026-0077 (continued)")
+            y = top - 100
+        canvas.drawString(50, y, f"Part {number:02d}")
+        canvas.drawRightString(350, y, str(number))
+        canvas.drawRightString(440, y, "2.50")
+        canvas.drawRightString(530, y, f"{number * 2.5:.2f}")
+        if number == 52:  # a description wrapped onto a second line, on the second page
+            y -= 14
+            canvas.drawString(50, y, "(spare)")
+    y -= 40
+    canvas.drawString(400, y, "Total")
+    canvas.drawRightString(530, y, "3,850.00")
+    canvas.drawString(width / 2 - 30, 30, "Page 2 of 2")
+    canvas.save()
+
+
+def test_an_unruled_table_goes_on_onto_a_page_without_its_header(ctx):
+    _two_page_unruled_invoice(ctx.resolve("fresh/two-pages.pdf"))
+    got = call(ctx, "pdf.extract", {
+        "file": "fresh/two-pages.pdf",
+        "tables": {"lines": {"columns": {"item": "Item", "qty": "Qty", "price": "Price", "amount": "Amount"},
+                             "types": {"qty": "integer", "price": "number", "amount": "number"}}}})
+    lines = got["lines"]
+    assert [line["qty"] for line in lines] == list(range(1, 56))  # no title, footer or total taken for a row
+    assert lines[51] == {"item": "Part 52 (spare)", "qty": 52, "price": 2.5, "amount": 130.0}
+    assert sum(line["amount"] for line in lines) == 3850.0
