@@ -31,23 +31,33 @@ FILL_SCRIPT = r"""
     const inParent = label.parentElement ? label.parentElement.querySelectorAll(CONTROL) : [];
     return inParent.length === 1 ? inParent[0] : null;
   };
-  const byLabel = (text, exact) => {
-    const want = norm(text), hits = new Set(), loose = new Set();
+  // Every label of the page with its field, read once per call; read again when a lookup finds nothing
+  // or finds a field no longer in the page (a field shown or redrawn by the one set before it).
+  let labels = null;
+  const readLabels = () => {
+    labels = [];
     for (const label of document.querySelectorAll('label')) {
-      const el = label.control || nearControl(label); if (!el) continue;
-      const got = norm(label.textContent);
-      if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
+      const el = label.control || nearControl(label);
+      if (el) labels.push([norm(label.textContent), el]);
     }
-    for (const el of document.querySelectorAll('[aria-label]')) {
-      const got = norm(el.getAttribute('aria-label'));
-      if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
-    }
-    for (const el of document.querySelectorAll('[aria-labelledby]')) {
-      const got = norm(el.getAttribute('aria-labelledby').split(/\s+/)
-        .map(id => (document.getElementById(id) || {}).textContent || '').join(' '));
+    for (const el of document.querySelectorAll('[aria-label]')) labels.push([norm(el.getAttribute('aria-label')), el]);
+    for (const el of document.querySelectorAll('[aria-labelledby]'))
+      labels.push([norm(el.getAttribute('aria-labelledby').split(/\s+/)
+        .map(id => (document.getElementById(id) || {}).textContent || '').join(' ')), el]);
+  };
+  const lookLabels = (want, exact) => {
+    const hits = new Set(), loose = new Set();
+    for (const [got, el] of labels) {
       if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
     }
     return hits.size ? [...hits] : [...loose];
+  };
+  const byLabel = (text, exact) => {
+    const want = norm(text), fresh = labels === null;
+    if (fresh) readLabels();
+    let found = lookLabels(want, exact);
+    if (!fresh && (found.length === 0 || !found.every(el => el.isConnected))) { readLabels(); found = lookLabels(want, exact); }
+    return found;
   };
   // Legacy layouts: "Vendor:" alone in a table cell, span or <dt>, its field inside it or in what follows.
   const byText = text => {

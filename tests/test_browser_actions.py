@@ -424,6 +424,22 @@ def test_fill_form_accepts_a_page_that_reformats_what_was_typed(run_steps):
     assert ctx.steps["values"] == ["1,200.00", "ABC-1"]
 
 
+def test_fill_form_finds_fields_shown_or_redrawn_by_the_field_set_before(run_steps):
+    # setting Country shows a Province field; setting Vendor redraws the Amount field (a new element)
+    page = ("<label>Vendor <input id=v></label><span id=box><label>Amount <input id=a></label></span>"
+            "<label>Country <select id=c><option>US</option><option>KR</option></select></label><div id=more></div>"
+            "<script>v.addEventListener(`input`, () => { box.innerHTML = box.innerHTML; });"
+            "c.addEventListener(`change`, () => { more.innerHTML = "
+            "`<label for=p>Province</label><input id=p>`; });</script>")
+    ctx = run_steps(f"""
+      - browser.goto: 'data:text/html,{page}'
+      - browser.fill_form: {{fields: {{Vendor: ACME, Amount: 1200, Country: KR, Province: Gyeonggi}}}}
+      - id: values
+        browser.evaluate: "[v.value, document.getElementById('a').value, c.value, document.getElementById('p').value]"
+    """)
+    assert ctx.steps["values"] == ["ACME", "1200", "KR", "Gyeonggi"]
+
+
 PAGED_SCRIPT = """
 const data = [['A-1', '10'], ['A-2', '20'], ['B-1', '30'], ['B-2', '40'], ['C-1', '50']];
 let at = 0;
