@@ -11,8 +11,9 @@ sheet and submitted. The same job runs, in one process and on a warm browser:
 
 Printed: the page's own time from Start to the 10th submission, the wall time of each job until its
 result (the robot's includes its ledger: run, items, results), the ratios (the median of each round's
-ratio), and how many of the 70 fields were correct. Each job starts after a short pause; the time a robot run's worker then spends clearing
-the browser context for the next run (after reporting the result) is printed too.
+ratio), and how many of the 70 fields were correct. Each job starts after a short pause; the time a
+robot run's worker then spends clearing the browser context for the next run (after reporting the
+result) is printed too, and the wall time of the same robot with `set` steps in place of the browser.
 
     python bench/form_fill.py [--repeat 5]
 """

@@ -40,7 +40,8 @@ FILL_SCRIPT = r"""
       const el = label.control || nearControl(label);
       if (el) labels.push([norm(label.textContent), el]);
     }
-    for (const el of document.querySelectorAll('[aria-label]')) labels.push([norm(el.getAttribute('aria-label')), el]);
+    for (const el of document.querySelectorAll('[aria-label]'))
+      labels.push([norm(el.getAttribute('aria-label')), el]);
     for (const el of document.querySelectorAll('[aria-labelledby]'))
       labels.push([norm(el.getAttribute('aria-labelledby').split(/\s+/)
         .map(id => (document.getElementById(id) || {}).textContent || '').join(' ')), el]);
@@ -56,7 +57,10 @@ FILL_SCRIPT = r"""
     const want = norm(text), fresh = labels === null;
     if (fresh) readLabels();
     let found = lookLabels(want, exact);
-    if (!fresh && (found.length === 0 || !found.every(el => el.isConnected))) { readLabels(); found = lookLabels(want, exact); }
+    if (!fresh && (found.length === 0 || !found.every(el => el.isConnected))) {
+      readLabels();
+      found = lookLabels(want, exact);
+    }
     return found;
   };
   // Legacy layouts: "Vendor:" alone in a table cell, span or <dt>, its field inside it or in what follows.

@@ -2,9 +2,10 @@
 
 The context is a run-scoped resource (`ctx.session.resource("browser", ...)`): a login persists across a
 run's items. Once the run has been reported, the context is cleared and kept for the robot's next run in
-this thread (`browser_reuse`, `orchestrator.tidy`). Traces are recorded in chunks (one per item, or one per ten items when only failures
-keep theirs) and kept as the settings ask (on failure by default). A run closed by another worker thread
-is closed by its own thread when that thread next opens a browser (Playwright is bound to its thread).
+this thread (`browser_reuse`, `orchestrator.tidy`). Traces are recorded in chunks (one per item, or one
+per ten items when only failures keep theirs) and kept as the settings ask (on failure by default). A
+run closed by another worker thread is closed by its own thread when that thread next opens a browser
+(Playwright is bound to its thread).
 Values of the robot's secrets typed into a page are hidden on screen (rendered as dots, masked in
 screenshots) and scrubbed from trace files.
 """
