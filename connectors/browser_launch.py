@@ -172,7 +172,17 @@ def thread_browser(settings: LaunchSettings) -> Any:
         raise ApplicationError(f"could not launch {options['executable_path']}: {exc}") from exc
     with _lock:
         _warm[me] = _Warm(threading.current_thread(), key, playwright, browser, driver_pid=driver_pid)
+    browser.on("disconnected", lambda _gone: _lost(me, browser))
     return browser
+
+
+def _lost(thread_id: int, browser: Any) -> None:
+    """The thread's browser went away without being closed (killed, crashed). A call waiting on it may
+    never get its answer (Playwright can lose it): stop the thread's driver, so that the call fails now
+    rather than at its time limit, and the thread's next use starts afresh."""
+    warm = _warm.get(thread_id)
+    if warm is not None and warm.browser is browser:
+        stop_driver(thread_id)
 
 
 def is_current(browser: Any) -> bool:
@@ -258,9 +268,10 @@ def _driver_alive(warm: _Warm) -> bool:
 def _close(warm: _Warm) -> None:
     if not warm.owned:
         return
+    browser, warm.browser = warm.browser, _Gone()  # closed on purpose: not a lost browser (`_lost`)
     try:
-        if warm.browser.is_connected():
-            warm.browser.close()
+        if browser.is_connected():
+            browser.close()
     except Exception:  # noqa: BLE001
         pass
 

@@ -158,22 +158,14 @@ class BrowserSession:
             return
         context, page = self.context, self.page
         self.context = self.page = None
-        try:
-            with interruptible(OPEN_LIMIT_S):
-                if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
-                    self._save_trace(self._item_path(self.item_index, "trace.zip"), context)
-                if self.state_file is not None and not self.crashed:
-                    self._save_state(context)
-        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
-            pass
-        tidy.later(lambda: self._release(context, page))
+        _politely(lambda: self._save_what_stays(context))
+        tidy.later(lambda: _politely(lambda: self._keep_or_close(context, page)))
 
-    def _release(self, context: Any, page: Any) -> None:
-        try:
-            with interruptible(OPEN_LIMIT_S):
-                self._keep_or_close(context, page)
-        except Exception:  # noqa: BLE001 - a crashed browser cannot be closed politely
-            pass
+    def _save_what_stays(self, context: Any) -> None:
+        if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
+            self._save_trace(self._item_path(self.item_index, "trace.zip"), context)
+        if self.state_file is not None and not self.crashed:
+            self._save_state(context)
 
     def _keep_or_close(self, context: Any, page: Any) -> None:
         page = page if page in context.pages else next(iter(context.pages), None)
@@ -299,6 +291,15 @@ class BrowserSession:
         if state is True:
             return self.session.project.state_dir / "browser" / f"{self.session.robot_name}.json"
         return self.session.resolve(str(state))
+
+
+def _politely(work: Any) -> None:
+    """Browser calls at a run's end, within the call limit; a crashed browser cannot answer them."""
+    try:
+        with interruptible(OPEN_LIMIT_S):
+            work()
+    except Exception:  # noqa: BLE001 - nothing to save or clear in a browser that is gone
+        pass
 
 
 def _close_deferred() -> None:

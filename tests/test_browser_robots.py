@@ -138,7 +138,9 @@ def _browser_pids_of_worker_threads() -> list[int]:
 
 @pytest.mark.timeout(90)
 def test_a_crashed_browser_is_restarted_and_the_item_retried(embedded, make_project, erp, secrets_env):
-    loaded = _project(make_project, erp, extra="      - sleep: 400ms\n",  # slow items: time to crash
+    # slow items, slow in the browser: the crash comes while an item is using it (between two items it
+    # would only be a restart, with no failed attempt to retry)
+    loaded = _project(make_project, erp, extra='      - browser.evaluate: "new Promise(done => setTimeout(done, 400))"\n',
                       robot="    retry: {attempts: 3, backoff: 300ms, jitter: false}\n")
     killed: list[int] = []
 
