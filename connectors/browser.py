@@ -329,11 +329,11 @@ def press(ctx: Any, args: PressArgs) -> None:
     what = f"browser.press {args.key}"
     timeout = browser.timeout_ms(ctx)
     if args.locator is None:
-        with guard(ctx, browser, what, timeout_ms=timeout):
+        with guard(ctx, browser, what, timeout_ms=timeout), browser.settling():
             browser.page.keyboard.press(args.key)
         return
     loc = target(ctx, browser, args.locator, what)
-    with guard(ctx, browser, what, timeout_ms=timeout):
+    with guard(ctx, browser, what, timeout_ms=timeout), browser.settling():  # Enter may send a form
         loc.press(args.key, timeout=timeout)
 
 

@@ -117,7 +117,7 @@ def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]]
             args = [payload, submit, SECRET_MARK]
             result = browser.page.evaluate(browser_forms.CALL_SCRIPT, json.dumps(args))
             # A page the init script did not reach (a document written by a script...): send it whole.
-            return result if result is not None else browser.page.evaluate(browser_forms.FILL_SCRIPT, args)
+            return json.loads(result) if result is not None else browser.page.evaluate(browser_forms.FILL_SCRIPT, args)
         except Exception as exc:
             if "Execution context was destroyed" in str(exc) and submit is not None:
                 return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True,

@@ -192,15 +192,57 @@ FILL_SCRIPT = r"""
       submitted = true;
     }
   }
-  return {results, submitted, navigating};
+  const answer = {results, submitted, navigating};
+  // A submit whose handler leaves a moment later (setTimeout, 0): asked once the page's pending timers ran
+  if (submitted && !navigating && typeof window.__retakeLeaving === 'function')
+    return window.__retakeLeaving().then(leaving => ({...answer, navigating: leaving}));
+  return answer;
 }
 """
 
-# Installed in every page of a run's context (an init script), so that a fill is one small call with its
-# data as one JSON string: sending the script and a nested argument each time costs more than the fill.
-INSTALL_SCRIPT = ("Object.defineProperty(window, '__retakeFill', {value: " + FILL_SCRIPT.strip()
-                  + ", configurable: true, enumerable: false});")
-CALL_SCRIPT = "s => typeof window.__retakeFill === 'function' ? window.__retakeFill(JSON.parse(s)) : null"
+# Installed in every page of a run's context (an init script), before the page's own scripts:
+# - `__retakeFill`, the form filler, so that a fill is one small call with its data and its answer as JSON
+#   strings: sending the script, a nested argument and a nested result through Playwright's serializers
+#   each time costs more than the fill (about 1 ms of a 4 ms round trip). JSON is taken before the page's
+#   scripts run; an old library's Array.prototype.toJSON (Prototype.js) would encode the answer's lists twice.
+# - `__retakeLeaving`, whether the page has started to leave (its `beforeunload` has fired) once the timers
+#   it has already set for "at once" have run: a click or key whose handler navigates with `setTimeout(..,
+#   0)` is leaving although nothing has been committed yet (browsers no longer start such navigations at
+#   once, and Playwright's actions no longer wait for them). Asking forgets the answer. To know which
+#   timers are pending, the page's `setTimeout` is wrapped (timers of 10 ms or less are noted).
+INSTALL_SCRIPT = """(() => {
+  const fill = %s;
+  const parse = JSON.parse, stringify = JSON.stringify;
+  const encode = value => {
+    const own = Object.getOwnPropertyDescriptor(Array.prototype, 'toJSON');
+    if (own) delete Array.prototype.toJSON;
+    try { return stringify(value); } finally { if (own) Object.defineProperty(Array.prototype, 'toJSON', own); }
+  };
+  const Waiting = Promise, later = setTimeout.bind(window), now = () => performance.now();
+  let leaving = false;
+  window.addEventListener('beforeunload', () => { leaving = true; }, true);
+  // Timers the page sets for "at once" (10 ms or less) and that have not run yet, with when they are due:
+  // the question waits for those only (a timer of its own takes a frame or more after a click).
+  const soon = new Map(), setTimer = window.setTimeout, clearTimer = window.clearTimeout;
+  window.setTimeout = function (handler, delay, ...rest) {
+    if (typeof handler !== 'function' || Number(delay) > 10) return setTimer.call(this, handler, delay, ...rest);
+    const id = setTimer.call(this, function () { soon.delete(id); return handler.apply(this, arguments); },
+                             delay, ...rest);
+    soon.set(id, now() + (Number(delay) || 0));
+    return id;
+  };
+  window.clearTimeout = function (id) { soon.delete(id); return clearTimer.call(this, id); };
+  const answer = () => { const out = leaving; leaving = false; return out; };
+  const hidden = value => ({value, configurable: true, enumerable: false});
+  Object.defineProperty(window, '__retakeLeaving', hidden(() => soon.size === 0 ? Waiting.resolve(answer())
+    : new Waiting(done => later(() => done(answer()), Math.max(0, ...soon.values()) - now() + 1))));
+  Object.defineProperty(window, '__retakeFill', hidden(s => {
+    const answer = fill(parse(s));
+    return answer instanceof Waiting ? answer.then(encode) : encode(answer);
+  }));
+})();""" % FILL_SCRIPT.strip()
+CALL_SCRIPT = "s => typeof window.__retakeFill === 'function' ? window.__retakeFill(s) : null"
+LEAVING_SCRIPT = "() => typeof window.__retakeLeaving === 'function' ? window.__retakeLeaving() : false"
 
 
 def is_selector(key: str) -> bool:

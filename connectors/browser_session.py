@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +138,31 @@ class BrowserSession:
 
     def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
-        that the next step (a form script, a text read) does not see the page being left. Playwright's
-        click returns once a navigation it started has committed (its `framenavigated` has been seen,
-        even for one a click handler put off with setTimeout), so the count of navigations tells."""
+        that the next step (a form script, a text read) does not see the page being left."""
+        with self.settling():
+            loc.click(timeout=timeout, **options)
+
+    @contextmanager
+    def settling(self) -> Iterator[None]:
+        """Around an action that may leave the page (a click, a key): afterwards, wait for the next page
+        when the page has left or started to leave. A navigation committed during the action is counted
+        by `framenavigated`; one only requested (a slow server) or put off by a handler (`setTimeout(..,
+        0)`) is told by the page's `beforeunload`, asked once its timers for "at once" have run (one round
+        trip, only after an action that committed nothing). A page that leaves later than that (after a
+        request of its own) needs a `browser.wait_for` step."""
         since, downloads = self.navigations, self.downloads
-        loc.click(timeout=timeout, **options)
-        if self.navigations != since:
-            self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
+        yield
+        if self.navigations == since and self.downloads == downloads and not self._leaving():
+            return
+        self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
+
+    def _leaving(self) -> bool:
+        try:
+            return bool(self.page.evaluate(browser_forms.LEAVING_SCRIPT))
+        except Exception as exc:  # the page went while asked: it has left
+            if "context was destroyed" in str(exc) or "navigat" in str(exc).lower():
+                return True
+            raise
 
     def __exit__(self, *exc: object) -> None:
         if threading.get_ident() != self.owner:

@@ -58,6 +58,8 @@ def wait_for(ledger: Ledger, run_id: str, *, on_progress: Callable[[dict[str, An
     """Poll the ledger until the run is finished; `on_progress` sees the run row each time. `wake`, when
     set by the process that closed the run, ends the wait between two polls."""
     deadline = time.monotonic() + timeout if timeout else None
+    if wake is not None and on_progress is None:
+        wake.wait(poll)  # nothing to show meanwhile: a read now would only take the GIL from a starting run
     while True:
         run = ledger.get_run(run_id)
         assert run is not None, f"run {run_id} vanished from the ledger"

@@ -187,6 +187,30 @@ def test_a_click_waits_for_a_slow_next_page_and_for_one_a_script_puts_off(run_st
     assert ctx.steps["url"].endswith("#part")
 
 
+def test_a_form_sent_or_a_key_pressed_waits_for_the_next_page_a_script_puts_off(run_steps):
+    def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if request.path.startswith("/next"):
+            time.sleep(0.5)
+            return 200, {}, f"<h1>Next {request.path[5:6]}</h1>".encode()
+        # the form's handler checks the values, then leaves a moment later; Enter in the search box too
+        return 200, {}, (b"<h1>Start</h1><form id=f><label>Vendor <input name=v></label><button>Save</button></form>"
+                         b"<label>Search <input id=q></label><script>"
+                         b"f.onsubmit = e => { e.preventDefault(); setTimeout(() => location.href = '/next1', 0); };"
+                         b"q.onkeydown = e => { if (e.key === 'Enter') setTimeout(() => location.href = '/next2', 0); };"
+                         b"</script>")
+
+    with serve(respond) as url:
+        ctx = run_steps(f"""
+      - browser.goto: "{url}"
+      - browser.fill_form: {{fields: {{Vendor: ACME}}, submit: Save}}
+      - {{id: first, browser.text: h1}}
+      - browser.goto: "{url}"
+      - browser.press: {{key: Enter, locator: {{label: Search}}}}
+      - {{id: second, browser.text: h1}}
+    """)
+    assert (ctx.steps["first"], ctx.steps["second"]) == ("Next 1", "Next 2")
+
+
 def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
     page = ("<form><table><tr><td>Vendor:</td><td><input name=v1></td></tr>"
             "<tr><td><b>Amount *</b></td><td><input name=v2 type=number></td></tr>"
@@ -438,6 +462,22 @@ def test_fill_form_finds_fields_shown_or_redrawn_by_the_field_set_before(run_ste
         browser.evaluate: "[v.value, document.getElementById('a').value, c.value, document.getElementById('p').value]"
     """)
     assert ctx.steps["values"] == ["ACME", "1200", "KR", "Gyeonggi"]
+
+
+def test_fill_form_answers_on_a_page_whose_scripts_change_json(run_steps):
+    # an old library's Array.prototype.toJSON (Prototype.js) encodes lists twice; a page may replace JSON
+    page = ("<label>Vendor <input id=v></label><label>Amount <input id=a></label>"
+            "<script>Array.prototype.toJSON = function () { return `twice`; };"
+            "window.JSON = {parse: () => null, stringify: () => `broken`};</script>")
+    ctx = run_steps(f"""
+      - browser.goto: 'data:text/html,{page}'
+      - id: filled
+        browser.fill_form: {{fields: {{Vendor: ACME, Amount: 1200}}}}
+      - id: values
+        browser.evaluate: "[v.value, document.getElementById('a').value, typeof [].toJSON]"
+    """)
+    assert ctx.steps["filled"] == {"filled": ["Vendor", "Amount"], "submitted": False}
+    assert ctx.steps["values"] == ["ACME", "1200", "function"]
 
 
 PAGED_SCRIPT = """
