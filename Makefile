@@ -1,4 +1,4 @@
-.PHONY: setup demo test bench lint
+.PHONY: setup demo test bench lint constraints
 
 setup:
 	@bash scripts/setup.sh
@@ -14,3 +14,7 @@ bench: setup
 
 lint: setup
 	.venv/bin/ruff check orchestrator connectors backoffice tests bench
+
+constraints: setup  # newest versions allowed by pyproject.toml; run `make test` before committing the result
+	.venv/bin/pip install -q -U -e '.[dev]'
+	(head -2 constraints.txt; .venv/bin/pip freeze --exclude-editable) > constraints.new && mv constraints.new constraints.txt
