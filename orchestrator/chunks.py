@@ -72,6 +72,8 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
     holder = f"{me}/{threading.get_ident()}"
     recorder = _Recorder(ledger, run_id)
     stop: str | None = None
+    final: str | None = None
+    ended = False
     with _working([row["id"] for row in claimed]):
         try:
             for position, row in enumerate(claimed):
@@ -104,14 +106,14 @@ def run_chunk(run_id: str, project_dir: str, indices: list[int]) -> None:
                 if result["error_kind"] == "cancelled" and guard.status == RunStatus.CANCELLED.value:
                     stop = "cancelled"
                     break
+            ended = True
         finally:
-            recorder.flush()
+            # the last ends and, when no item of the run is left open, the run's close: one transaction
+            final = recorder.flush(close=ended and stop != "timeout")
     if stop == "timeout":
         message = str(guard.timeout_error())
         log.error(message)
         final = ledger.timeout_run(run_id, message)
-    else:
-        final = ledger.complete_if_done(run_id)
     if final or stop:  # closed in this thread (a browser context is bound to it), before anyone is told;
         projects.close_session(run_id)  # clearing it for the next run waits until after (orchestrator.tidy)
     _closed(loaded, ledger, run_id, final)
@@ -209,8 +211,15 @@ class _Recorder:
                 or time.monotonic() - self.since >= FLUSH_EVERY_S):
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, *, close: bool = False) -> str | None:
+        """Write the pending ends; with `close`, also close the run when no item is left open (returns its
+        final status when this closed it)."""
         global items_done
-        if self.pending:
-            batch, self.pending = self.pending, []
+        batch, self.pending = self.pending, []
+        if close:
+            recorded, final = self.ledger.finish_and_close(self.run_id, batch)
+            items_done += recorded
+            return final
+        if batch:
             items_done += self.ledger.finish_items(self.run_id, batch)
+        return None

@@ -98,7 +98,8 @@ def _started_run(ledger: Ledger, count: int) -> str:
 
 
 @pytest.mark.services
-def test_the_last_item_closes_the_run_exactly_once_under_concurrency(postgres_url):
+@pytest.mark.parametrize("together", [False, True], ids=["finish-then-close", "finish-and-close"])
+def test_the_last_item_closes_the_run_exactly_once_under_concurrency(postgres_url, together):
     engine = create_engine(postgres_url, pool_size=10)
     ensure_schema(engine)
     ledger = Ledger(engine)
@@ -114,8 +115,12 @@ def test_the_last_item_closes_the_run_exactly_once_under_concurrency(postgres_ur
             claimed, _ = ledger.claim_items(run_id, chunk, f"w{offset}", reclaimable=lambda w, i: False)
             results = [{"id": row["id"], "attempts": row["attempts"], "status": "succeeded", "duration_s": 0.01}
                        for row in claimed]
-            recorded.append(ledger.finish_items(run_id, results))
-            final = ledger.complete_if_done(run_id)
+            if together:  # a chunk's last batch: its ends and the run's close in one transaction
+                done, final = ledger.finish_and_close(run_id, results)
+                recorded.append(done)
+            else:
+                recorded.append(ledger.finish_items(run_id, results))
+                final = ledger.complete_if_done(run_id)
             if final:
                 closers.append(final)
 

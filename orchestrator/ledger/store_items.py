@@ -76,6 +76,17 @@ class ItemStore:
         the whole batch (executemany), keeps the hot path at a few round trips per chunk."""
         if not results:
             return 0
+        with self.engine.begin() as conn:
+            return self._finish(conn, run_id, results)
+
+    def finish_and_close(self, run_id: str, results: list[dict[str, Any]]) -> tuple[int, str | None]:
+        """`finish_items`, then `complete_if_done`, in one transaction (a chunk's last batch): (how many were
+        recorded, the run's final status when this closed it)."""
+        with self.engine.begin() as conn:
+            recorded = self._finish(conn, run_id, results) if results else 0
+            return recorded, self._close_if_done(conn, run_id)  # type: ignore[attr-defined]
+
+    def _finish(self, conn: Any, run_id: str, results: list[dict[str, Any]]) -> int:
         now = utcnow()
         by_status: dict[str, list[dict[str, Any]]] = {}
         for res in results:
@@ -87,17 +98,16 @@ class ItemStore:
                 "b_step": res.get("error_step")})
         added: dict[Any, Any] = {}
         seconds = 0.0
-        with self.engine.begin() as conn:
-            for status, params in by_status.items():
-                done = conn.execute(_FINISH, params).rowcount
-                if done:
-                    added[getattr(runs.c, COUNTERS[status])] = done
-                    share = done / len(params)
-                    seconds += share * sum(p["b_duration"] or 0.0 for p in params)
-            if added:
-                added[runs.c.robot_seconds] = seconds
-                conn.execute(update(runs).where(and_(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value))
-                             .values({column: column + value for column, value in added.items()}))
+        for status, params in by_status.items():
+            done = conn.execute(_FINISH, params).rowcount
+            if done:
+                added[getattr(runs.c, COUNTERS[status])] = done
+                share = done / len(params)
+                seconds += share * sum(p["b_duration"] or 0.0 for p in params)
+        if added:
+            added[runs.c.robot_seconds] = seconds
+            conn.execute(update(runs).where(and_(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value))
+                         .values({column: column + value for column, value in added.items()}))
         return sum(v for k, v in added.items() if k is not runs.c.robot_seconds)
 
     def finish_item(self, item_id: int, *, status: ItemStatus, output: Any = None, error_kind: str | None = None,

@@ -16,6 +16,10 @@ OPEN_RUN_STATES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 # keying them per call).
 _GET_RUN = select(runs).where(runs.c.id == bindparam("run_id"))
 _RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("run_id"))
+_RUN_FOR_UPDATE = select(runs.c.status, runs.c.started_at).where(runs.c.id == bindparam("run_id")).with_for_update()
+_ITEM_TOTALS = (select(items.c.status, func.count(), func.sum(items.c.duration_s))
+                .where(items.c.run_id == bindparam("run_id")).group_by(items.c.status))
+_ANY_OPEN = select(exists().where(and_(items.c.run_id == bindparam("run_id"), items.c.status.in_(OPEN_ITEM_STATES))))
 
 
 class RunStore:
@@ -97,26 +101,25 @@ class RunStore:
         two workers ending the last items at once cannot both close it; the counters are recounted from
         the items, the source of truth. A cheap unlocked look comes first: most calls find open items."""
         with self.engine.connect() as conn:
-            if conn.execute(select(exists().where(and_(
-                    items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES))))).scalar():
+            if conn.execute(_ANY_OPEN, {"run_id": run_id}).scalar():
                 return None
         with self.engine.begin() as conn:
-            run = conn.execute(select(runs.c.status, runs.c.started_at).where(runs.c.id == run_id)
-                               .with_for_update()).first()
-            if run is None or run.status != RunStatus.RUNNING.value:
-                return None
-            still_open = conn.execute(select(exists().where(and_(
-                items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES))))).scalar()
-            if still_open:
-                return None
-            return self._close(conn, run_id, status=None, error=None, started=run.started_at, now=utcnow())
+            return self._close_if_done(conn, run_id)
+
+    def _close_if_done(self, conn: Any, run_id: str) -> str | None:
+        """Inside a transaction: lock the run's row, and close the run when no item is open."""
+        run = conn.execute(_RUN_FOR_UPDATE, {"run_id": run_id}).first()
+        if run is None or run.status != RunStatus.RUNNING.value:
+            return None
+        if conn.execute(_ANY_OPEN, {"run_id": run_id}).scalar():
+            return None
+        return self._close(conn, run_id, status=None, error=None, started=run.started_at, now=utcnow())
 
     def _close(self, conn: Any, run_id: str, *, status: RunStatus | None, error: str | None,
                started: Any, now: Any) -> str | None:
-        counts = dict(conn.execute(select(items.c.status, func.count()).where(items.c.run_id == run_id)
-                                   .group_by(items.c.status)).all())
-        seconds = conn.execute(select(func.coalesce(func.sum(items.c.duration_s), 0.0))
-                               .where(items.c.run_id == run_id)).scalar()
+        groups = conn.execute(_ITEM_TOTALS, {"run_id": run_id}).all()
+        counts = {status: count for status, count, _ in groups}
+        seconds = sum(float(spent or 0) for _, _, spent in groups)
         ok, failed, cancelled = (counts.get(s.value, 0) for s in
                                  (ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.CANCELLED))
         total = sum(counts.values())
