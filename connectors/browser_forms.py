@@ -211,7 +211,7 @@ FILL_SCRIPT = r"""
 #   once, and Playwright's actions no longer wait for them). Asking forgets the answer. To know which
 #   timers are pending, the page's `setTimeout` is wrapped (timers of 10 ms or less are noted).
 INSTALL_SCRIPT = """(() => {
-  const fill = %s;
+  const fill = __FILL__;
   const parse = JSON.parse, stringify = JSON.stringify;
   const encode = value => {
     const own = Object.getOwnPropertyDescriptor(Array.prototype, 'toJSON');
@@ -240,7 +240,7 @@ INSTALL_SCRIPT = """(() => {
     const answer = fill(parse(s));
     return answer instanceof Waiting ? answer.then(encode) : encode(answer);
   }));
-})();""" % FILL_SCRIPT.strip()
+})();""".replace("__FILL__", FILL_SCRIPT.strip())
 CALL_SCRIPT = "s => typeof window.__retakeFill === 'function' ? window.__retakeFill(s) : null"
 LEAVING_SCRIPT = "() => typeof window.__retakeLeaving === 'function' ? window.__retakeLeaving() : false"
 

@@ -46,7 +46,7 @@ def start_run(run_id: str, project_dir: str) -> None:
         return
     log = logger.bind(run_id=run_id, robot=run["robot"], item="-", step="-")
     entries = None
-    if not ledger.has_items(run_id):  # a rerun brings its items; a new run lists them now
+    if not run["items_total"]:  # a rerun is created with its items (and their count); a new run lists them now
         try:
             session = projects.session(loaded, run)
             entries = item_entries(session)

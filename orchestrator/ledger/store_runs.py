@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, exists, func, insert, select, update
 
-from orchestrator.ledger.rows import aware, as_dict, final_status, new_run_id, utcnow
+from orchestrator.ledger.rows import as_dict, aware, final_status, new_run_id, utcnow
 from orchestrator.ledger.tables import items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
 
@@ -55,10 +55,6 @@ class RunStore:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 status=RunStatus.RUNNING.value, started_at=utcnow(), items_total=total))
         return True
-
-    def has_items(self, run_id: str) -> bool:
-        with self.engine.connect() as conn:
-            return bool(conn.execute(select(exists().where(items.c.run_id == run_id))).scalar())
 
     def fail_run(self, run_id: str, error: str, status: RunStatus = RunStatus.FAILED) -> bool:
         """Close a run that cannot go on (it could not start, its work was lost); open items fail with it."""
