@@ -94,6 +94,9 @@ def _clear(kept: Kept, *, tracing: bool) -> None:
     for other in context.pages:
         if other is not page:
             other.close()
+    # The pages are left first: what their unload handlers save (a draft in localStorage, a cookie) is
+    # cleared with the rest. (about:blank fully loaded: just after a commit, the history may not answer.)
+    page.goto("about:blank")
     if kept.cdp is None:
         kept.cdp = context.new_cdp_session(page)
     for origin in sorted(kept.origins):  # "all": cookies, local and session storage, IndexedDB, caches...
@@ -101,7 +104,6 @@ def _clear(kept: Kept, *, tracing: bool) -> None:
     kept.origins.clear()
     context.clear_cookies()
     context.clear_permissions()
-    page.goto("about:blank")  # (fully loaded: just after a commit, the tab's history may not answer yet)
     kept.cdp.send("Page.resetNavigationHistory")
 
 

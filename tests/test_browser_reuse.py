@@ -31,6 +31,8 @@ robots:
             }};
             localStorage.setItem('probe', 'left'); sessionStorage.setItem('probe', 'left');
             document.cookie = 'probe=1; path=/';
+            // a page that saves a draft as it is left: that is cleared too
+            addEventListener('pagehide', () => {{ localStorage.setItem('probe', 'saved on leaving'); }});
             await new Promise(done => {{
               const open = indexedDB.open('probe-db', 1);
               open.onupgradeneeded = () => open.result.createObjectStore('x');
