@@ -22,6 +22,7 @@ class FormArgs(Args):
     fields: Any
     submit: Any = None
     method: Literal["fast", "fill"] = "fast"
+    frame: str | list[str] | None = None  # the form is inside this iframe (a list: nested frames)
 
     @field_validator("fields")
     @classmethod
@@ -38,6 +39,31 @@ class FormArgs(Args):
         if value is None or (isinstance(value, str) and not browser_forms.is_selector(value)):
             return value  # a button's text, value or label: `submit: Save`
         return browser_locators.validate(value)
+
+
+def _in_frame(spec: Any, frame: str | list[str] | None) -> Any:
+    """A Playwright locator spec (or fallback list) looked for inside `frame`."""
+    if frame is None:
+        return spec
+    if isinstance(spec, list):
+        return [_in_frame(one, frame) for one in spec]
+    if isinstance(spec, str):
+        return {"selector": spec, "frame": frame}
+    return spec if "frame" in spec else {**spec, "frame": frame}
+
+
+def frame_scope(ctx: Any, browser: BrowserSession, frames: str | list[str], what: str) -> Any:
+    """The Playwright Frame of an iframe selector (a list: nested frames), waited for as a locator is."""
+    timeout = browser.timeout_ms(ctx)
+    scope = browser.page.main_frame
+    with guard(ctx, browser, what, timeout_ms=timeout):
+        for selector in [frames] if isinstance(frames, str) else frames:
+            handle = scope.wait_for_selector(selector, state="attached", timeout=timeout)
+            inner = handle.content_frame() if handle is not None else None
+            if inner is None:
+                raise BusinessError(f"{what}: {selector!r} is not a frame (an <iframe> or <frame>)")
+            scope = inner
+    return scope
 
 
 def _field_spec(spec: Any) -> Any:
@@ -66,6 +92,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
     pending = list(range(len(entries)))
     submitted = False
     timeout = browser.timeout_ms(ctx)
+    frame = None if args.frame is None else frame_scope(ctx, browser, args.frame, "browser.fill_form frame")
     if args.method == "fast":
         payload = []
         for i, (_, spec, _) in enumerate(entries):
@@ -75,15 +102,16 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
                                 "iso": browser_forms.date_iso(texts[i])})
         submit = browser_forms.fast_form(browser_forms.as_submit(args.submit)) if args.submit is not None else None
         if payload:
-            navigations, downloads = browser.navigations, browser.downloads
-            result = _run_script(ctx, browser, payload, submit, timeout)
+            downloads = browser.downloads
+            navigations = browser.navigations if frame is None else browser.frame_navigations.get(frame, 0)
+            result = _run_script(ctx, browser, payload, submit, timeout, frame)
             unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
             if unresolved and len(unresolved) == len(payload):
                 # Nothing found: the page may still be on its way (after a submit). Wait for the first
                 # field as Playwright does, then set them all again on the page that is there now.
                 label, spec, _ = entries[unresolved[0]]
-                target(ctx, browser, _field_spec(spec), f"browser.fill_form field {label}")
-                result = _run_script(ctx, browser, payload, submit, timeout)
+                target(ctx, browser, _in_frame(_field_spec(spec), args.frame), f"browser.fill_form field {label}")
+                result = _run_script(ctx, browser, payload, submit, timeout, frame)
             errors = [r for r in result["results"] if r["status"] == "error"]
             if errors:
                 raise BusinessError("browser.fill_form: " + "; ".join(
@@ -92,15 +120,16 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
             pending = [i for i in pending if i not in done]
             submitted = result["submitted"]
             if result.get("navigating"):
-                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True), downloads=downloads)
+                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True), downloads=downloads,
+                                        frame=frame)
     for i in pending:
         label, spec, _ = entries[i]
         what = f"browser.fill_form field {label}"
-        loc = target(ctx, browser, _field_spec(spec), what)
+        loc = target(ctx, browser, _in_frame(_field_spec(spec), args.frame), what)
         _set_field(ctx, browser, loc, texts[i], what=what)
     if args.submit is not None and not submitted:
         what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
-        loc = target(ctx, browser, _field_spec(browser_forms.as_submit(args.submit)), what)
+        loc = target(ctx, browser, _in_frame(_field_spec(browser_forms.as_submit(args.submit)), args.frame), what)
         with guard(ctx, browser, what, timeout_ms=timeout):
             browser.click_and_settle(loc, timeout=timeout)
         submitted = True
@@ -111,13 +140,14 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
 
 
 def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]], submit: Any,
-                timeout: float) -> dict[str, Any]:
+                timeout: float, frame: Any = None) -> dict[str, Any]:
+    scope = frame or browser.page
     with guard(ctx, browser, "browser.fill_form", timeout_ms=timeout):
         try:
             args = [payload, submit, SECRET_MARK]
-            result = browser.page.evaluate(browser_forms.CALL_SCRIPT, json.dumps(args))
+            result = scope.evaluate(browser_forms.CALL_SCRIPT, json.dumps(args))
             # A page the init script did not reach (a document written by a script...): send it whole.
-            return json.loads(result) if result is not None else browser.page.evaluate(browser_forms.FILL_SCRIPT, args)
+            return json.loads(result) if result is not None else scope.evaluate(browser_forms.FILL_SCRIPT, args)
         except Exception as exc:
             if "Execution context was destroyed" in str(exc) and submit is not None:
                 return {"results": [{"i": f["i"], "status": "ok"} for f in payload], "submitted": True,

@@ -50,7 +50,8 @@ class BrowserSession:
         self.chunk_open = False
         self.items_in_chunk = 0
         self.crashed = False
-        self.navigations = 0
+        self.navigations = 0  # of the current page's main frame
+        self.frame_navigations: dict[Any, int] = {}  # of each frame of every page (an iframe's own page)
         self.downloads = 0
         self.origins: set[str] = set()
         self.handlers: list[tuple[Any, str, Any]] = []
@@ -122,19 +123,26 @@ class BrowserSession:
     def _navigated(self, frame: Any) -> None:
         if self.page is not None and frame == self.page.main_frame:
             self.navigations += 1
+        self.frame_navigations[frame] = self.frame_navigations.get(frame, 0) + 1
         origin = browser_reuse.origin_of(frame.url)
         if origin is not None:
             self.origins.add(origin)
 
-    def wait_navigation(self, since: int, timeout_ms: float, *, downloads: int | None = None) -> None:
+    def wait_navigation(self, since: int, timeout_ms: float, *, downloads: int | None = None,
+                        frame: Any = None) -> None:
         """After a click or script that submitted a form or followed a link: wait until the next page has
-        loaded (a link that turned out to be a download ends the wait)."""
+        loaded (a link that turned out to be a download ends the wait). `frame`: an iframe whose own page
+        is changing (`since` counts that frame's navigations), else the page's."""
         deadline = time.monotonic() + timeout_ms / 1000
         downloads = self.downloads if downloads is None else downloads
-        while self.navigations == since and self.downloads == downloads and time.monotonic() < deadline:
+
+        def count() -> int:
+            return self.navigations if frame is None else self.frame_navigations.get(frame, 0)
+
+        while count() == since and self.downloads == downloads and time.monotonic() < deadline:
             self.page.wait_for_timeout(5)
-        if self.navigations != since:
-            self.page.wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+        if count() != since:
+            (frame or self.page).wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
 
     def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
@@ -148,13 +156,20 @@ class BrowserSession:
         when the page has left or started to leave. A navigation committed during the action is counted
         by `framenavigated`; one only requested (a slow server) or put off by a handler (`setTimeout(..,
         0)`) is told by the page's `beforeunload`, asked once its timers for "at once" have run (one round
-        trip, only after an action that committed nothing). A page that leaves later than that (after a
-        request of its own) needs a `browser.wait_for` step."""
-        since, downloads = self.navigations, self.downloads
+        trip, only after an action that committed nothing). An iframe whose own page changed during the
+        action (a form sent inside a frame) is waited for until loaded. A page that leaves later than
+        that (after a request of its own) needs a `browser.wait_for` step."""
+        since, downloads, frames = self.navigations, self.downloads, dict(self.frame_navigations)
         yield
-        if self.navigations == since and self.downloads == downloads and not self._leaving():
+        if self.downloads != downloads:
             return
-        self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
+        if self.navigations != since or self._leaving():
+            self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
+            return
+        main = self.page.main_frame
+        for frame, count in list(self.frame_navigations.items()):
+            if count != frames.get(frame, 0) and frame is not main and not frame.is_detached():
+                frame.wait_for_load_state("load", timeout=self.options.navigation_timeout * 1000)
 
     def _leaving(self) -> bool:
         try:

@@ -211,6 +211,36 @@ def test_a_form_sent_or_a_key_pressed_waits_for_the_next_page_a_script_puts_off(
     assert (ctx.steps["first"], ctx.steps["second"]) == ("Next 1", "Next 2")
 
 
+def test_fill_form_and_clicks_work_in_a_frameset_and_wait_for_the_frame_s_next_page(run_steps):
+    def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        path = request.path
+        if path.startswith("/saved"):
+            time.sleep(0.4)  # a slow server: the frame's next page commits well after the submit
+            vendor = path.split("v=")[1].split("&")[0]
+            return 200, {}, f"<h1>Saved {vendor}</h1><a href='/form'>Back</a>".encode()
+        if path == "/form":
+            return 200, {}, (b"<form action=/saved><table><tr><td>Vendor:</td><td><input name=v></td></tr>"
+                             b"<tr><td>Amount:</td><td><input name=a></td></tr></table>"
+                             b"<input type=submit value=Save></form>")
+        if path == "/menu":
+            return 200, {}, b"<a href='/form' target=main>New invoice</a>"
+        return 200, {}, b"<frameset cols='20%,80%'><frame name=menu src=/menu><frame name=main src=/form></frameset>"
+
+    with serve(respond) as url:
+        started = time.monotonic()
+        ctx = run_steps(f"""
+      - browser.goto: "{url}"
+      - browser.fill_form: {{frame: "frame[name=main]", fields: {{Vendor: ACME, Amount: 1200}}, submit: Save}}
+      - {{id: saved, browser.text: {{frame: "frame[name=main]", css: h1}}}}
+      - browser.click: {{frame: "frame[name=main]", text: Back}}
+      - {{id: back, browser.count: {{frame: "frame[name=main]", css: "input[name=v]"}}}}
+      - browser.fill_form: {{frame: "frame[name=main]", fields: {{"input[name=v]": Globex}}, submit: {{css: "input[type=submit]"}}, method: fill}}
+      - {{id: again, browser.text: {{frame: "frame[name=main]", css: h1}}}}
+    """)
+    assert (ctx.steps["saved"], ctx.steps["back"], ctx.steps["again"]) == ("Saved ACME", 1, "Saved Globex")
+    assert time.monotonic() - started < 15, "waited for the frame's page, not out the 30 s navigation limit"
+
+
 def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
     page = ("<form><table><tr><td>Vendor:</td><td><input name=v1></td></tr>"
             "<tr><td><b>Amount *</b></td><td><input name=v2 type=number></td></tr>"
