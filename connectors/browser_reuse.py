@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors import browser_loading
+
 MAX_RUNS = 50
 PER_THREAD = 2  # robots whose runs alternate in a worker thread each keep theirs
 IDLE_S = 900.0  # a context unused this long is closed (its renderer's memory goes back)
@@ -31,7 +33,7 @@ class Kept:
     key: str
     context: Any
     page: Any
-    cdp: Any = None
+    watch: Any = None  # the page's LoadingWatch (connectors.browser_loading): its DevTools session
     runs: int = 1
     routed: bool = False
     origins: set[str] = field(default_factory=set)
@@ -97,14 +99,14 @@ def _clear(kept: Kept, *, tracing: bool) -> None:
     # The pages are left first: what their unload handlers save (a draft in localStorage, a cookie) is
     # cleared with the rest. (about:blank fully loaded: just after a commit, the history may not answer.)
     page.goto("about:blank")
-    if kept.cdp is None:
-        kept.cdp = context.new_cdp_session(page)
+    if kept.watch is None:
+        kept.watch = browser_loading.LoadingWatch(context, page)
     for origin in sorted(kept.origins):  # "all": cookies, local and session storage, IndexedDB, caches...
-        kept.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        kept.watch.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
     kept.origins.clear()
     context.clear_cookies()
     context.clear_permissions()
-    kept.cdp.send("Page.resetNavigationHistory")
+    kept.watch.cdp.send("Page.resetNavigationHistory")
 
 
 def _close(context: Any) -> None:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from connectors import browser_forms, browser_launch, browser_reuse, browser_secrets
+from connectors import browser_forms, browser_launch, browser_loading, browser_reuse, browser_secrets
 from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
+from connectors.browser_settle import Settling
 from orchestrator import tidy
 from orchestrator.errors import ResourceLost
 
@@ -34,7 +32,7 @@ _deferred: dict[int, list[BrowserSession]] = {}
 _deferred_lock = threading.Lock()
 
 
-class BrowserSession:
+class BrowserSession(Settling):
     """The open context and page of one run in one thread."""
 
     def __init__(self, session: Any):
@@ -52,6 +50,7 @@ class BrowserSession:
         self.crashed = False
         self.navigations = 0  # of the current page's main frame
         self.frame_navigations: dict[Any, int] = {}  # of each frame of every page (an iframe's own page)
+        self.loading: browser_loading.LoadingWatch | None = None  # the first page's given-up navigations
         self.downloads = 0
         self.origins: set[str] = set()
         self.handlers: list[tuple[Any, str, Any]] = []
@@ -104,6 +103,8 @@ class BrowserSession:
             self.context.tracing.start(**tracing)
             self.chunk_open = True
         self.page = page or self.context.new_page()
+        self.loading = self.kept.watch if self.kept is not None and self.kept.watch is not None \
+            else browser_loading.watch(self.context, self.page)
         self._watch(self.page)
         self.context.on("page", self._watch)
         return self
@@ -127,57 +128,6 @@ class BrowserSession:
         origin = browser_reuse.origin_of(frame.url)
         if origin is not None:
             self.origins.add(origin)
-
-    def wait_navigation(self, since: int, timeout_ms: float, *, downloads: int | None = None,
-                        frame: Any = None) -> None:
-        """After a click or script that submitted a form or followed a link: wait until the next page has
-        loaded (a link that turned out to be a download ends the wait). `frame`: an iframe whose own page
-        is changing (`since` counts that frame's navigations), else the page's."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        downloads = self.downloads if downloads is None else downloads
-
-        def count() -> int:
-            return self.navigations if frame is None else self.frame_navigations.get(frame, 0)
-
-        while count() == since and self.downloads == downloads and time.monotonic() < deadline:
-            self.page.wait_for_timeout(5)
-        if count() != since:
-            (frame or self.page).wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
-
-    def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
-        """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
-        that the next step (a form script, a text read) does not see the page being left."""
-        with self.settling():
-            loc.click(timeout=timeout, **options)
-
-    @contextmanager
-    def settling(self) -> Iterator[None]:
-        """Around an action that may leave the page (a click, a key): afterwards, wait for the next page
-        when the page has left or started to leave. A navigation committed during the action is counted
-        by `framenavigated`; one only requested (a slow server) or put off by a handler (`setTimeout(..,
-        0)`) is told by the page's `beforeunload`, asked once its timers for "at once" have run (one round
-        trip, only after an action that committed nothing). An iframe whose own page changed during the
-        action (a form sent inside a frame) is waited for until loaded. A page that leaves later than
-        that (after a request of its own) needs a `browser.wait_for` step."""
-        since, downloads, frames = self.navigations, self.downloads, dict(self.frame_navigations)
-        yield
-        if self.downloads != downloads:
-            return
-        if self.navigations != since or self._leaving():
-            self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads)
-            return
-        main = self.page.main_frame
-        for frame, count in list(self.frame_navigations.items()):
-            if count != frames.get(frame, 0) and frame is not main and not frame.is_detached():
-                frame.wait_for_load_state("load", timeout=self.options.navigation_timeout * 1000)
-
-    def _leaving(self) -> bool:
-        try:
-            return bool(self.page.evaluate(browser_forms.LEAVING_SCRIPT))
-        except Exception as exc:  # the page went while asked: it has left
-            if "context was destroyed" in str(exc) or "navigat" in str(exc).lower():
-                return True
-            raise
 
     def __exit__(self, *exc: object) -> None:
         if threading.get_ident() != self.owner:
@@ -208,8 +158,11 @@ class BrowserSession:
             context.close()
             return
         kept = self.kept or browser_reuse.Kept(self.browser, self.reuse_key, context, page)
-        if kept.page is not page:  # (the run ended in another tab: the first one was closed)
-            kept.page, kept.cdp = page, None
+        watch = self.loading
+        if watch is not None and watch.page is not page:  # (the run ended in another tab)
+            watch.detach()
+            watch = None
+        kept.page, kept.watch = page, watch
         kept.routed = bool(self.options.block)
         kept.origins |= self.origins
         browser_reuse.keep(kept, tracing=self.tracing is not None)  # (its dialogs still answered as asked)

@@ -241,6 +241,25 @@ def test_fill_form_and_clicks_work_in_a_frameset_and_wait_for_the_frame_s_next_p
     assert time.monotonic() - started < 15, "waited for the frame's page, not out the 30 s navigation limit"
 
 
+def test_a_click_on_a_link_that_leaves_no_page_behind_does_not_wait(run_steps):
+    # a mail link, and a link whose server answers "204 No Content": the page stays, nothing to wait for
+    def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if request.path == "/ping":
+            return 204, {}, b""
+        return 200, {}, b"<h1>Start</h1><a href='mailto:ap@example.com'>mail</a> <a href='/ping'>ping</a>"
+
+    with serve(respond) as url:
+        started = time.monotonic()
+        ctx = run_steps(f"""
+      - browser.goto: "{url}"
+      - browser.click: {{text: mail}}
+      - browser.click: {{text: ping}}
+      - {{id: still, browser.text: h1}}
+    """)
+    assert ctx.steps["still"] == "Start"
+    assert time.monotonic() - started < 10, "the clicks waited for a next page that never came"
+
+
 def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
     page = ("<form><table><tr><td>Vendor:</td><td><input name=v1></td></tr>"
             "<tr><td><b>Amount *</b></td><td><input name=v2 type=number></td></tr>"

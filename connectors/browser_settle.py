@@ -1,0 +1,84 @@
+"""Waiting for the next page after an action that may leave the page (a click, a key, a form sent).
+
+A mixin of `BrowserSession`, which counts the navigations Playwright reports (`navigations` for the
+page, `frame_navigations` per frame), the downloads, and the page's given-up navigations (`loading`,
+connectors.browser_loading).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from connectors import browser_forms
+
+
+class Settling:
+    page: Any
+    options: Any
+    navigations: int
+    frame_navigations: dict[Any, int]
+    downloads: int
+    loading: Any
+
+    def wait_navigation(self, since: int, timeout_ms: float, *, downloads: int | None = None,
+                        frame: Any = None, abandoned: int | None = None) -> None:
+        """After a click or script that submitted a form or followed a link: wait until the next page has
+        loaded (a link that turned out to be a download ends the wait). `frame`: an iframe whose own page
+        is changing (`since` counts that frame's navigations), else the page's; the wait also ends when
+        the page gives the navigation up (`abandoned`: the count of those before the action)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        downloads = self.downloads if downloads is None else downloads
+        watch = self.loading if frame is None and self.loading is not None and self.loading.page is self.page \
+            else None
+        if watch is not None and abandoned is None:
+            abandoned = watch.abandoned
+
+        def count() -> int:
+            return self.navigations if frame is None else self.frame_navigations.get(frame, 0)
+
+        while count() == since and self.downloads == downloads and time.monotonic() < deadline:
+            if watch is not None and watch.abandoned != abandoned:
+                return  # the page gave the navigation up (a mail link, a "204 No Content" answer): it stays
+            self.page.wait_for_timeout(5)
+        if count() != since:
+            (frame or self.page).wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+
+    def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
+        """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
+        that the next step (a form script, a text read) does not see the page being left."""
+        with self.settling():
+            loc.click(timeout=timeout, **options)
+
+    @contextmanager
+    def settling(self) -> Iterator[None]:
+        """Around an action that may leave the page (a click, a key): afterwards, wait for the next page
+        when the page has left or started to leave. A navigation committed during the action is counted
+        by `framenavigated`; one only requested (a slow server) or put off by a handler (`setTimeout(..,
+        0)`) is told by the page's `beforeunload`, asked once its timers for "at once" have run (one round
+        trip, only after an action that committed nothing). An iframe whose own page changed during the
+        action (a form sent inside a frame) is waited for until loaded. A page that leaves later than
+        that (after a request of its own) needs a `browser.wait_for` step."""
+        since, downloads, frames = self.navigations, self.downloads, dict(self.frame_navigations)
+        abandoned = self.loading.abandoned if self.loading is not None else None
+        yield
+        if self.downloads != downloads:
+            return
+        if self.navigations != since or self._leaving():
+            self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads,
+                                 abandoned=abandoned)
+            return
+        main = self.page.main_frame
+        for frame, count in list(self.frame_navigations.items()):
+            if count != frames.get(frame, 0) and frame is not main and not frame.is_detached():
+                frame.wait_for_load_state("load", timeout=self.options.navigation_timeout * 1000)
+
+    def _leaving(self) -> bool:
+        try:
+            return bool(self.page.evaluate(browser_forms.LEAVING_SCRIPT))
+        except Exception as exc:  # the page went while asked: it has left
+            if "context was destroyed" in str(exc) or "navigat" in str(exc).lower():
+                return True
+            raise
