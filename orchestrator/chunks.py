@@ -216,6 +216,8 @@ class _Recorder:
         final status when this closed it)."""
         global items_done
         batch, self.pending = self.pending, []
+        if close and not batch:
+            return self.ledger.complete_if_done(self.run_id)  # (an unlocked look first: no write lock)
         if close:
             recorded, final = self.ledger.finish_and_close(self.run_id, batch)
             items_done += recorded
