@@ -70,8 +70,10 @@ def click(ctx: Any, args: ClickArgs) -> str:
     what = f"browser.click {browser_locators.describe(args.locator)}"
     loc = target(ctx, browser, args.locator, what)
     timeout = browser.timeout_ms(ctx)
+    frames = args.locator.get("frame") if isinstance(args.locator, dict) else None
+    frame = browser.frame_of(ctx, frames, what) if frames else None  # (asked after the click whether it leaves)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        browser.click_and_settle(loc, timeout=timeout, button=args.button, click_count=args.count,
+        browser.click_and_settle(loc, timeout=timeout, frame=frame, button=args.button, click_count=args.count,
                                  force=args.force, modifiers=args.modifiers or None)
         return browser.page.url
 

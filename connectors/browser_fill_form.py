@@ -52,20 +52,6 @@ def _in_frame(spec: Any, frame: str | list[str] | None) -> Any:
     return spec if "frame" in spec else {**spec, "frame": frame}
 
 
-def frame_scope(ctx: Any, browser: BrowserSession, frames: str | list[str], what: str) -> Any:
-    """The Playwright Frame of an iframe selector (a list: nested frames), waited for as a locator is."""
-    timeout = browser.timeout_ms(ctx)
-    scope = browser.page.main_frame
-    with guard(ctx, browser, what, timeout_ms=timeout):
-        for selector in [frames] if isinstance(frames, str) else frames:
-            handle = scope.wait_for_selector(selector, state="attached", timeout=timeout)
-            inner = handle.content_frame() if handle is not None else None
-            if inner is None:
-                raise BusinessError(f"{what}: {selector!r} is not a frame (an <iframe> or <frame>)")
-            scope = inner
-    return scope
-
-
 def _field_spec(spec: Any) -> Any:
     """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder; a `button`
     name: a button (or a link drawn as one) with that name, then that id or name."""
@@ -92,7 +78,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
     pending = list(range(len(entries)))
     submitted = False
     timeout = browser.timeout_ms(ctx)
-    frame = None if args.frame is None else frame_scope(ctx, browser, args.frame, "browser.fill_form frame")
+    frame = None if args.frame is None else browser.frame_of(ctx, args.frame, "browser.fill_form frame")
     if args.method == "fast":
         payload = []
         for i, (_, spec, _) in enumerate(entries):
@@ -131,7 +117,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
         loc = target(ctx, browser, _in_frame(_field_spec(browser_forms.as_submit(args.submit)), args.frame), what)
         with guard(ctx, browser, what, timeout_ms=timeout):
-            browser.click_and_settle(loc, timeout=timeout)
+            browser.click_and_settle(loc, timeout=timeout, frame=frame)
         submitted = True
     if submitted and browser.state_file is not None:
         with guard(ctx, browser, "browser.fill_form (saving the storage state)", timeout_ms=timeout):

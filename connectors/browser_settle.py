@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from connectors import browser_forms
+from orchestrator.errors import BusinessError
 
 
 class Settling:
@@ -46,39 +47,60 @@ class Settling:
         if count() != since:
             (frame or self.page).wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
 
-    def click_and_settle(self, loc: Any, *, timeout: float, **options: Any) -> None:
+    def click_and_settle(self, loc: Any, *, timeout: float, frame: Any = None, **options: Any) -> None:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
-        that the next step (a form script, a text read) does not see the page being left."""
-        with self.settling():
+        that the next step (a form script, a text read) does not see the page being left. `frame`: the
+        Frame the element is in, when it is in an iframe."""
+        with self.settling(frame):
             loc.click(timeout=timeout, **options)
 
     @contextmanager
-    def settling(self) -> Iterator[None]:
+    def settling(self, frame: Any = None) -> Iterator[None]:
         """Around an action that may leave the page (a click, a key): afterwards, wait for the next page
         when the page has left or started to leave. A navigation committed during the action is counted
         by `framenavigated`; one only requested (a slow server) or put off by a handler (`setTimeout(..,
         0)`) is told by the page's `beforeunload`, asked once its timers for "at once" have run (one round
         trip, only after an action that committed nothing). An iframe whose own page changed during the
-        action (a form sent inside a frame) is waited for until loaded. A page that leaves later than
-        that (after a request of its own) needs a `browser.wait_for` step."""
+        action (a form sent inside a frame) is waited for until loaded; `frame`, the one acted in, is also
+        asked whether it is leaving. A page that leaves later than that (after a request of its own)
+        needs a `browser.wait_for` step."""
         since, downloads, frames = self.navigations, self.downloads, dict(self.frame_navigations)
         abandoned = self.loading.abandoned if self.loading is not None else None
         yield
         if self.downloads != downloads:
             return
+        limit = self.options.navigation_timeout * 1000
         if self.navigations != since or self._leaving():
-            self.wait_navigation(since, self.options.navigation_timeout * 1000, downloads=downloads,
-                                 abandoned=abandoned)
+            self.wait_navigation(since, limit, downloads=downloads, abandoned=abandoned)
             return
+        inner = frames.get(frame, 0)
+        if frame is not None and not frame.is_detached() and self.frame_navigations.get(frame, 0) == inner \
+                and self._leaving(frame):
+            self.wait_navigation(inner, limit, downloads=downloads, frame=frame)
         main = self.page.main_frame
-        for frame, count in list(self.frame_navigations.items()):
-            if count != frames.get(frame, 0) and frame is not main and not frame.is_detached():
-                frame.wait_for_load_state("load", timeout=self.options.navigation_timeout * 1000)
+        for other, count in list(self.frame_navigations.items()):
+            if count != frames.get(other, 0) and other is not main and not other.is_detached():
+                other.wait_for_load_state("load", timeout=limit)
 
-    def _leaving(self) -> bool:
+    def _leaving(self, frame: Any = None) -> bool:
         try:
-            return bool(self.page.evaluate(browser_forms.LEAVING_SCRIPT))
+            return bool((frame or self.page).evaluate(browser_forms.LEAVING_SCRIPT))
         except Exception as exc:  # the page went while asked: it has left
             if "context was destroyed" in str(exc) or "navigat" in str(exc).lower():
                 return True
             raise
+
+    def frame_of(self, ctx: Any, frames: str | list[str], what: str) -> Any:
+        """The Playwright Frame of an iframe selector (a list: nested frames), waited for as a locator is."""
+        from connectors.browser_guard import guard
+
+        timeout = self.timeout_ms(ctx)  # type: ignore[attr-defined]
+        scope = self.page.main_frame
+        with guard(ctx, self, what, timeout_ms=timeout):
+            for selector in [frames] if isinstance(frames, str) else frames:
+                handle = scope.wait_for_selector(selector, state="attached", timeout=timeout)
+                inner = handle.content_frame() if handle is not None else None
+                if inner is None:
+                    raise BusinessError(f"{what}: {selector!r} is not a frame (an <iframe> or <frame>)")
+                scope = inner
+        return scope

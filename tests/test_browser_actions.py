@@ -219,9 +219,10 @@ def test_fill_form_and_clicks_work_in_a_frameset_and_wait_for_the_frame_s_next_p
             vendor = path.split("v=")[1].split("&")[0]
             return 200, {}, f"<h1>Saved {vendor}</h1><a href='/form'>Back</a>".encode()
         if path == "/form":
-            return 200, {}, (b"<form action=/saved><table><tr><td>Vendor:</td><td><input name=v></td></tr>"
+            return 200, {}, (b"<h1>Form</h1><form action=/saved><table><tr><td>Vendor:</td><td><input name=v></td></tr>"
                              b"<tr><td>Amount:</td><td><input name=a></td></tr></table>"
-                             b"<input type=submit value=Save></form>")
+                             b"<input type=submit value=Save></form><button onclick=\"setTimeout(() => "
+                             b"location.href = '/saved?v=Later', 0)\">Later</button>")
         if path == "/menu":
             return 200, {}, b"<a href='/form' target=main>New invoice</a>"
         return 200, {}, b"<frameset cols='20%,80%'><frame name=menu src=/menu><frame name=main src=/form></frameset>"
@@ -236,8 +237,12 @@ def test_fill_form_and_clicks_work_in_a_frameset_and_wait_for_the_frame_s_next_p
       - {{id: back, browser.count: {{frame: "frame[name=main]", css: "input[name=v]"}}}}
       - browser.fill_form: {{frame: "frame[name=main]", fields: {{"input[name=v]": Globex}}, submit: {{css: "input[type=submit]"}}, method: fill}}
       - {{id: again, browser.text: {{frame: "frame[name=main]", css: h1}}}}
+      - browser.click: {{frame: "frame[name=main]", text: Back}}
+      - browser.click: {{frame: "frame[name=main]", role: button, name: Later}}
+      - {{id: later, browser.text: {{frame: "frame[name=main]", css: h1}}}}
     """)
     assert (ctx.steps["saved"], ctx.steps["back"], ctx.steps["again"]) == ("Saved ACME", 1, "Saved Globex")
+    assert ctx.steps["later"] == "Saved Later"  # a frame's handler that leaves a moment later
     assert time.monotonic() - started < 15, "waited for the frame's page, not out the 30 s navigation limit"
 
 
