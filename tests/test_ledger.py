@@ -128,3 +128,25 @@ def test_a_robot_runs_end_to_end_on_postgresql(make_project, embedded, postgres_
     assert (record["status"], record["items_succeeded"], record["items_failed"]) == ("partial", 19, 1)
     assert projects.ledger_for(loaded).engine.url.get_backend_name() == "postgresql"
     assert not (root / ".retake" / "retake.db").exists()
+
+
+def test_a_reader_with_a_transaction_open_does_not_hold_up_a_writer_on_sqlite(tmp_path):
+    """A dashboard or report reading the ledger (WAL) must not take SQLite's write lock: a worker's write
+    goes through at once while the read is still open, and the reader keeps its own snapshot."""
+    import time
+
+    from sqlalchemy import text
+
+    from orchestrator.ledger.db import reading
+
+    ledger = Ledger(engine_for(f"sqlite:///{tmp_path / 'ledger.db'}"))
+    new_run(ledger)
+    with reading(ledger.engine) as conn:
+        before = conn.execute(text("select count(*) from runs")).scalar()
+        started = time.monotonic()
+        new_run(ledger)  # a worker writing, on another connection
+        waited = time.monotonic() - started
+        during = conn.execute(text("select count(*) from runs")).scalar()
+    assert waited < 2, f"the write waited {waited:.1f}s behind an open read"
+    assert (before, during) == (1, 1)  # the open read keeps its snapshot
+    assert len(ledger.list_runs()) == 2

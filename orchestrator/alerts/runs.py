@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from orchestrator.alerts.channels import deliver
+from orchestrator.ledger.db import reading
 
 
 def on_run_finished(loaded: Any, run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -59,7 +60,7 @@ def recent_success_rate(engine: Any, robot: str, window: int) -> tuple[float | N
     recent = (select(runs.c.items_succeeded, runs.c.items_failed)
               .where(runs.c.robot == robot, runs.c.finished_at.is_not(None))
               .order_by(runs.c.finished_at.desc()).limit(window).subquery())
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         ok, failed = conn.execute(select(func.sum(recent.c.items_succeeded),
                                          func.sum(recent.c.items_failed))).one()
     finished = int(ok or 0) + int(failed or 0)
@@ -77,7 +78,7 @@ def _failure_text(ledger: Any, run: dict[str, Any]) -> str:
 
     query = (select(items.c.key, items.c.error_kind, items.c.error_step, items.c.error_message)
              .where(items.c.run_id == run["id"], items.c.status == "failed").order_by(items.c.idx).limit(3))
-    with ledger.engine.connect() as conn:
+    with reading(ledger.engine) as conn:
         for item in conn.execute(query):
             text += (f"\n  - item {item.key}: {item.error_kind} at step {item.error_step or '-'}: "
                      f"{(item.error_message or '')[:200]}")
@@ -103,7 +104,7 @@ def check_overdue(loaded: Any) -> list[dict[str, Any]]:
     if not watched:
         return []
     engine = projects.ledger_for(loaded).engine
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(select(runs.c.id, runs.c.robot, runs.c.started_at, runs.c.status).where(
             runs.c.status == "running", runs.c.robot.in_(list(watched)))).all()
     now, sent = dt.datetime.now(dt.UTC), []

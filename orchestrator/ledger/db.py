@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -59,10 +59,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def _sqlite_begin(conn) -> None:  # noqa: ANN001
-    """Take SQLite's write lock when a transaction starts: a read-then-write transaction (claiming an item,
-    closing a run) cannot then fail with "database is locked" when another process or thread writes too."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only (`with reading(engine) as conn:`). On SQLite its transaction does not
+    take the write lock, so a dashboard or a report reading the ledger never holds up a worker writing it
+    (WAL: readers see the last commit and block nobody). Writes go through `engine.begin()`."""
+    return engine.connect().execution_options(retake_read_only=True)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Take SQLite's write lock when a writing transaction starts: a read-then-write transaction (claiming
+    an item, closing a run) cannot then fail with "database is locked" when another process or thread
+    writes too. A connection from `reading` begins a plain (deferred) transaction."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("retake_read_only") else "BEGIN IMMEDIATE")
 
 
 def dispose_all() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.tables import metadata
 
 TABLE_MODULES = [
@@ -67,7 +68,7 @@ def ensure_schema(engine: Engine) -> None:
     """Upgrade the database to the newest migration (quick no-op when it is already there)."""
     load_metadata()
     heads = head_revisions()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if current_revisions(conn) == heads:
             return
     with _lock, _migration_lock(engine), engine.begin() as conn:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.rows import utcnow
 from orchestrator.ledger.tables import slots, workers
 
@@ -46,13 +47,13 @@ class FleetStore:
 
     def workers_seen(self, within_s: float = 120.0) -> list[dict[str, Any]]:
         since = utcnow() - dt.timedelta(seconds=within_s)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(
                 select(workers).where(workers.c.last_seen >= since).order_by(workers.c.name))]
 
     def alive_workers(self, stale_after_s: float = STALE_AFTER_S) -> set[str]:
         since = utcnow() - dt.timedelta(seconds=stale_after_s)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return set(conn.execute(select(workers.c.name).where(and_(
                 workers.c.last_seen >= since, workers.c.status == "running"))).scalars())
 
@@ -93,13 +94,13 @@ class FleetStore:
         query = select(slots).where(slots.c.holder.is_not(None)).order_by(slots.c.pool, slots.c.slot)
         if pool:
             query = query.where(slots.c.pool == pool)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def _ensure_slots(self, pool: str, capacity: int) -> None:
         if all((pool, n) in self._slot_rows for n in range(capacity)):
             return
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             have = set(conn.execute(select(slots.c.slot).where(slots.c.pool == pool)).scalars())
         for number in range(capacity):
             if number not in have:

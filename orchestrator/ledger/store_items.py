@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.rows import aware, utcnow
 from orchestrator.ledger.tables import artifacts, attempts, checkpoints, items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
@@ -113,7 +114,7 @@ class ItemStore:
     def finish_item(self, item_id: int, *, status: ItemStatus, output: Any = None, error_kind: str | None = None,
                     error_message: str | None = None, error_step: str | None = None) -> str | None:
         """Record one running item's end; returns the run's final status when this closed the run."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(items.c.run_id, items.c.attempts, items.c.started_at)
                                .where(items.c.id == item_id)).first()
         if row is None:
@@ -143,18 +144,18 @@ class ItemStore:
                 items.c.worker == worker)).values(status=ItemStatus.PENDING.value))
 
     def run_items(self, run_id: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(
                 select(items).where(items.c.run_id == run_id).order_by(items.c.idx))]
 
     def item_counts(self, run_id: str) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(items.c.status, func.count()).where(items.c.run_id == run_id)
                                 .group_by(items.c.status)).all()
         return {status: count for status, count in rows}
 
     def open_indices(self, run_id: str) -> list[int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return list(conn.execute(select(items.c.idx).where(and_(
                 items.c.run_id == run_id, items.c.status.in_(OPEN_ITEM_STATES))).order_by(items.c.idx)).scalars())
 
@@ -169,7 +170,7 @@ class ItemStore:
     def attempts_for(self, run_id: str) -> list[dict[str, Any]]:
         query = (select(attempts, items.c.idx).join(items, attempts.c.item_id == items.c.id)
                  .where(items.c.run_id == run_id).order_by(items.c.idx, attempts.c.id))
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def add_artifacts(self, run_id: str, item_id: int | None, entries: list[dict[str, Any]]) -> None:
@@ -181,7 +182,7 @@ class ItemStore:
                  "step": e.get("step"), "created_at": utcnow()} for e in entries])
 
     def artifacts_for(self, run_id: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(
                 select(artifacts).where(artifacts.c.run_id == run_id).order_by(artifacts.c.id))]
 
@@ -190,7 +191,7 @@ class ItemStore:
             conn.execute(insert(checkpoints).values(item_id=item_id, step=step, output=output, done=True))
 
     def checkpoints_for(self, item_id: int) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(checkpoints.c.step, checkpoints.c.output)
                                 .where(checkpoints.c.item_id == item_id)).all()
         return {step: output for step, output in rows}

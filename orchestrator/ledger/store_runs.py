@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, exists, func, insert, select, update
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.rows import as_dict, aware, final_status, new_run_id, utcnow
 from orchestrator.ledger.tables import items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
@@ -62,11 +63,11 @@ class RunStore:
                                   status=status) is not None
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return as_dict(conn.execute(_GET_RUN, {"run_id": run_id}).first())
 
     def run_status(self, run_id: str) -> str | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return conn.execute(_RUN_STATUS, {"run_id": run_id}).scalar()
 
     def find_run(self, prefix: str) -> dict[str, Any] | None:
@@ -74,7 +75,7 @@ class RunStore:
         exact = self.get_run(prefix)
         if exact:
             return exact
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             found = conn.execute(select(runs).where(runs.c.id.like(prefix + "%")).limit(2)).all()
         return as_dict(found[0]) if len(found) == 1 else None
 
@@ -87,7 +88,7 @@ class RunStore:
             query = query.where(runs.c.status == status)
         elif status:
             query = query.where(runs.c.status.in_(status))
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def complete_if_done(self, run_id: str) -> str | None:
@@ -96,7 +97,7 @@ class RunStore:
         The run's row is locked first (SELECT ... FOR UPDATE on PostgreSQL, the write lock on SQLite), so
         two workers ending the last items at once cannot both close it; the counters are recounted from
         the items, the source of truth. A cheap unlocked look comes first: most calls find open items."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             if conn.execute(_ANY_OPEN, {"run_id": run_id}).scalar():
                 return None
         with self.engine.begin() as conn:
@@ -167,7 +168,7 @@ class RunStore:
         parent = self.get_run(parent_id)
         if parent is None:
             return None
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             chosen = conn.execute(select(items.c.key, items.c.data).where(and_(
                 items.c.run_id == parent_id, items.c.status.in_(statuses))).order_by(items.c.idx)).all()
         if not chosen:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from orchestrator.ledger.db import reading
 from orchestrator.savings.figures import FORMULAS, figures, minor_units
 from orchestrator.savings.period import GRAINS, Period, PeriodError, labels_between, make_period
 from orchestrator.savings.queries import Sums, ensure_indexes, failure_reasons, first_run_at, run_sums
@@ -29,7 +30,7 @@ def build_report(engine: Engine, economics: Economics, *, period: Period | None 
     if by is not None and by not in GRAINS:
         raise PeriodError(f"--by {by!r}: use one of {', '.join(GRAINS)}")
     ensure_indexes(engine)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         cells = run_sums(conn, period, robot=robot, grain=by)
         reasons = failure_reasons(conn, period, robot=robot, examples=failures)
         first = first_run_at(conn, period, robot=robot) if period.start is None and cells else None

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.tables import runs
 from orchestrator.scheduling.tables import firings, trigger_files
 from orchestrator.states import RunStatus
@@ -93,7 +94,7 @@ class Claims:
         return result.rowcount
 
     def last_slot(self, schedule: str) -> dt.datetime | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             value = conn.execute(select(func.max(firings.c.slot)).where(and_(
                 firings.c.project == self.project, firings.c.schedule == schedule))).scalar()
         return _aware(value)
@@ -103,7 +104,7 @@ class Claims:
                  .order_by(firings.c.slot.desc(), firings.c.id.desc()).limit(limit))
         if schedule:
             query = query.where(firings.c.schedule == schedule)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
         for row in rows:
             for key in ("slot", "claimed_at", "fired_at"):
@@ -113,7 +114,7 @@ class Claims:
     def open_runs(self, schedule: str) -> list[str]:
         """Runs this schedule started (by slot or by file) that are still queued or running."""
         found: list[str] = []
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             for table in (firings, trigger_files):
                 found += conn.execute(select(runs.c.id).join(table, table.c.run_id == runs.c.id).where(and_(
                     table.c.project == self.project, table.c.schedule == schedule,
@@ -135,7 +136,7 @@ class Claims:
                 status=status, run_id=run_id, reason=reason))
 
     def handled_files(self, schedule: str) -> set[tuple[str, str]]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(trigger_files.c.path, trigger_files.c.fingerprint).where(and_(
                 trigger_files.c.project == self.project, trigger_files.c.schedule == schedule))).all()
         return {(path, fingerprint) for path, fingerprint in rows}

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from orchestrator.ledger.db import reading
 from orchestrator.web import tokens
 
 COOKIE = "retake_token"
@@ -118,7 +119,7 @@ def create_app(project_dir: str | Path | None = None, *, threads: int = 4,
         from sqlalchemy import text
 
         try:
-            with site_.engine.connect() as conn:
+            with reading(site_.engine) as conn:
                 conn.execute(text("select 1"))
             return JSONResponse({"status": "ok", "ledger": "ok"})
         except Exception as exc:  # noqa: BLE001 - health reports, it does not raise

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, update
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.tables import items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
 
@@ -67,7 +68,7 @@ def rerun(loaded: Any, ledger: Any, run_id: str, *, include_cancelled: bool = Fa
     if parent["robot"] not in loaded.spec.robots:
         raise NotPossible(f"robot {parent['robot']!r} is no longer in robots.yaml")
     statuses = [ItemStatus.FAILED.value] + ([ItemStatus.CANCELLED.value] if include_cancelled else [])
-    with ledger.engine.connect() as conn:
+    with reading(ledger.engine) as conn:
         total = conn.execute(select(func.count()).select_from(items).where(items.c.run_id == run_id)).scalar()
         redo = conn.execute(select(items.c.key, items.c.data).where(
             items.c.run_id == run_id, items.c.status.in_(statuses)).order_by(items.c.idx)).all()

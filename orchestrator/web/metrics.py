@@ -9,6 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import case, func, select
 
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.tables import runs
 
 OPEN = ("queued", "running")
@@ -31,7 +32,7 @@ class LedgerCollector(Collector):
             func.sum(case((runs.c.status == "running", 1), else_=0)),
             func.sum(runs.c.items_succeeded * runs.c.manual_minutes - runs.c.items_failed * runs.c.exception_minutes),
         ).group_by(runs.c.robot)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             statuses = conn.execute(by_status).all()
             robots = conn.execute(per_robot).all()
         runs_total = CounterMetricFamily("retake_runs", "Runs in the ledger by robot and status.",

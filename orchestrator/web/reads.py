@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from orchestrator.cli.common import iso
+from orchestrator.ledger.db import reading
 from orchestrator.ledger.tables import artifacts, attempts, items
 
 
@@ -21,7 +22,7 @@ def run_details(ledger: Any, run_id: str, *, status: str | None = None, limit: i
     query = select(items).where(items.c.run_id == run_id)
     if status:
         query = query.where(items.c.status == status)
-    with ledger.engine.connect() as conn:
+    with reading(ledger.engine) as conn:
         rows = [dict(r._mapping) for r in conn.execute(query.order_by(items.c.idx).offset(offset).limit(limit))]
         ids = [r["id"] for r in rows]
         tries = [dict(r._mapping) for r in conn.execute(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select, update
 
+from orchestrator.ledger.db import reading
 from orchestrator.web.tables import api_tokens
 
 ROLES = {"viewer": 1, "operator": 2, "admin": 3}
@@ -54,7 +55,7 @@ def list_tokens(engine: Engine, *, include_revoked: bool = True) -> list[dict[st
                    api_tokens.c.created_at, api_tokens.c.last_used_at, api_tokens.c.revoked_at)
     if not include_revoked:
         query = query.where(api_tokens.c.revoked_at.is_(None))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [dict(r._mapping) for r in conn.execute(query.order_by(api_tokens.c.id))]
 
 
@@ -74,7 +75,7 @@ def verify(engine: Engine, token: str | None) -> dict[str, Any] | None:
     """The token's row when it is known and not revoked, else None."""
     if not token or len(token) > 200:
         return None
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest(token))).first()
     if row is None or row.revoked_at is not None:
         return None
