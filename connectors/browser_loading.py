@@ -3,8 +3,8 @@
 A click on a mail link, or on a link whose server answers "204 No Content", fires the page's
 `beforeunload` and starts loading, then stops without a new page: nothing will come, so a step waiting
 for the next page ends. Playwright reports committed navigations only, hence the page's own DevTools
-session (Chromium's `Page.frameStartedLoading` / `frameNavigated` / `frameStoppedLoading` of its main
-frame). The same session serves `browser_reuse` to clear storage between runs.
+session (Chromium's `Page.frameStartedLoading` / `frameNavigated` / `frameStoppedLoading` of its frames;
+a frame of another site runs in its own process, unseen here, and is waited for until the time limit). The same session serves `browser_reuse` to clear storage between runs.
 """
 
 from __future__ import annotations
@@ -13,33 +13,39 @@ from typing import Any
 
 
 class LoadingWatch:
-    """Counts the main frame's abandoned navigations (started loading, stopped without a commit)."""
+    """Counts abandoned navigations (started loading, stopped without a commit): the main frame's in
+    `abandoned`, those of the page's frames (a frameset's, an iframe's of the same site) in `abandoned_inner`."""
 
     def __init__(self, context: Any, page: Any):
         self.page = page
         self.cdp = context.new_cdp_session(page)
         self.main = self.cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-        self.loading = False
-        self.committed = False
+        self.loading: dict[str, bool] = {}  # frame id -> committed since it started loading
         self.abandoned = 0
+        self.abandoned_inner = 0
         self.cdp.on("Page.frameStartedLoading", self._started)
         self.cdp.on("Page.frameNavigated", self._navigated)
         self.cdp.on("Page.frameStoppedLoading", self._stopped)
         self.cdp.send("Page.enable")
 
+    def given_up(self, *, inner: bool = False) -> int:
+        return self.abandoned_inner if inner else self.abandoned
+
     def _started(self, event: dict[str, Any]) -> None:
-        if event.get("frameId") == self.main:
-            self.loading, self.committed = True, False
+        self.loading[event.get("frameId", "")] = False
 
     def _navigated(self, event: dict[str, Any]) -> None:
-        if event.get("frame", {}).get("id") == self.main:
-            self.committed = True
+        frame = event.get("frame", {}).get("id", "")
+        if frame in self.loading:
+            self.loading[frame] = True
 
     def _stopped(self, event: dict[str, Any]) -> None:
-        if event.get("frameId") == self.main:
-            if self.loading and not self.committed:
+        frame = event.get("frameId", "")
+        if self.loading.pop(frame, True) is False:
+            if frame == self.main:
                 self.abandoned += 1
-            self.loading = False
+            else:
+                self.abandoned_inner += 1
 
     def detach(self) -> None:
         try:

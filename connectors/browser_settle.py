@@ -32,16 +32,15 @@ class Settling:
         the page gives the navigation up (`abandoned`: the count of those before the action)."""
         deadline = time.monotonic() + timeout_ms / 1000
         downloads = self.downloads if downloads is None else downloads
-        watch = self.loading if frame is None and self.loading is not None and self.loading.page is self.page \
-            else None
+        watch = self.loading if self.loading is not None and self.loading.page is self.page else None
         if watch is not None and abandoned is None:
-            abandoned = watch.abandoned
+            abandoned = watch.given_up(inner=frame is not None)
 
         def count() -> int:
             return self.navigations if frame is None else self.frame_navigations.get(frame, 0)
 
         while count() == since and self.downloads == downloads and time.monotonic() < deadline:
-            if watch is not None and watch.abandoned != abandoned:
+            if watch is not None and watch.given_up(inner=frame is not None) != abandoned:
                 return  # the page gave the navigation up (a mail link, a "204 No Content" answer): it stays
             self.page.wait_for_timeout(5)
         if count() != since:
@@ -65,18 +64,19 @@ class Settling:
         asked whether it is leaving. A page that leaves later than that (after a request of its own)
         needs a `browser.wait_for` step."""
         since, downloads, frames = self.navigations, self.downloads, dict(self.frame_navigations)
-        abandoned = self.loading.abandoned if self.loading is not None else None
+        watch = self.loading
+        abandoned = (watch.given_up(), watch.given_up(inner=True)) if watch is not None else (None, None)
         yield
         if self.downloads != downloads:
             return
         limit = self.options.navigation_timeout * 1000
         if self.navigations != since or self._leaving():
-            self.wait_navigation(since, limit, downloads=downloads, abandoned=abandoned)
+            self.wait_navigation(since, limit, downloads=downloads, abandoned=abandoned[0])
             return
         inner = frames.get(frame, 0)
         if frame is not None and not frame.is_detached() and self.frame_navigations.get(frame, 0) == inner \
                 and self._leaving(frame):
-            self.wait_navigation(inner, limit, downloads=downloads, frame=frame)
+            self.wait_navigation(inner, limit, downloads=downloads, frame=frame, abandoned=abandoned[1])
         main = self.page.main_frame
         for other, count in list(self.frame_navigations.items()):
             if count != frames.get(other, 0) and other is not main and not other.is_detached():

@@ -251,6 +251,8 @@ def test_a_click_on_a_link_that_leaves_no_page_behind_does_not_wait(run_steps):
     def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         if request.path == "/ping":
             return 204, {}, b""
+        if request.path == "/frames":  # the same links in a frame of a frameset
+            return 200, {}, b"<frameset rows='50%,50%'><frame name=top src='/'><frame name=main src='/'></frameset>"
         return 200, {}, b"<h1>Start</h1><a href='mailto:ap@example.com'>mail</a> <a href='/ping'>ping</a>"
 
     with serve(respond) as url:
@@ -260,9 +262,13 @@ def test_a_click_on_a_link_that_leaves_no_page_behind_does_not_wait(run_steps):
       - browser.click: {{text: mail}}
       - browser.click: {{text: ping}}
       - {{id: still, browser.text: h1}}
+      - browser.goto: "{url}frames"
+      - browser.click: {{text: mail, frame: "frame[name=main]"}}
+      - browser.click: {{text: ping, frame: "frame[name=main]"}}
+      - {{id: framed, browser.text: {{selector: h1, frame: "frame[name=main]"}}}}
     """)
-    assert ctx.steps["still"] == "Start"
-    assert time.monotonic() - started < 10, "the clicks waited for a next page that never came"
+    assert ctx.steps["still"] == ctx.steps["framed"] == "Start"
+    assert time.monotonic() - started < 15, "the clicks waited for a next page that never came"
 
 
 def test_fill_form_finds_fields_of_legacy_layouts_and_radio_groups(run_steps):
