@@ -15,8 +15,9 @@ from orchestrator.states import RunStatus
 
 
 def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, trigger: str = "manual",
-           parent_run_id: str | None = None) -> str:
-    """Validate inputs, record the run as queued, and queue its start message. Returns the run id."""
+           parent_run_id: str | None = None, run_id: str | None = None) -> str:
+    """Validate inputs, record the run as queued, and queue its start message. Returns the run id (`run_id`
+    when given: a scheduler decides it when it claims the slot)."""
     from orchestrator.actions import suggest
     from orchestrator.broker import enqueue
     from orchestrator.errors import InputError
@@ -31,7 +32,7 @@ def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, tri
     run_id = ledger.create_run(robot=robot_name, project=loaded.spec.project, inputs=inputs,
                                manual_minutes=robot.manual_minutes, exception_minutes=robot.exception_minutes,
                                trigger=trigger, queue=robot.queue, parent_run_id=parent_run_id,
-                               project_dir=str(loaded.root))
+                               project_dir=str(loaded.root), run_id=run_id)
     enqueue(start_run, run_id, str(loaded.root), queue=robot.queue)
     return run_id
 

@@ -219,19 +219,46 @@ def test_a_second_scheduler_on_the_same_ledger_fires_nothing_twice(embedded, mak
     assert len(runs_of(sched)) == 13
 
 
-def test_a_slot_claimed_by_a_scheduler_that_died_before_queuing_is_closed_as_failed(embedded, make_project):
+def test_a_slot_whose_scheduler_died_before_queuing_its_run_is_taken_over_and_runs_once(embedded, make_project):
+    """A scheduler that stopped between claiming a slot and queuing its run (before or after making the
+    run) leaves a claim; two live schedulers sweep, one takes it over: the run is made or queued again,
+    with the id written in the claim, once. With `misfire: skip` the late slot is recorded missed."""
     sched, clock = scheduler_for(make_project, """
-  often:
+  before_run:
     robot: intake
     every: 1h
-""", dt.datetime(2026, 9, 21, 8, 0, tzinfo=SEOUL))
-    claims = sched.claims(sched.loaded)
-    orphan = claims.claim("often", dt.datetime(2026, 9, 21, 7, 0, tzinfo=SEOUL), now=clock.now())
-    assert orphan is not None
-    clock.advance(minutes=11)
-    sched.tick()
-    [row] = [h for h in claims.history("often") if h["id"] == orphan]
-    assert row["status"] == "failed" and "stopped before queuing" in row["reason"]
+  after_run:
+    robot: intake
+    every: 1h
+  strict:
+    robot: intake
+    every: 1h
+    misfire: skip
+""", dt.datetime(2026, 9, 21, 8, 59, 30, tzinfo=SEOUL), name="a")
+    other = Scheduler(sched.loaded, clock=clock, name="b")
+    ledger = projects.ledger_for(sched.loaded)
+    dead = Claims(ledger.engine, project=sched.loaded.spec.project, scheduler="dead")
+    nine = dt.datetime(2026, 9, 21, 9, 0, tzinfo=SEOUL)
+    ids = {name: f"dead{name[:6]}0000000000" for name in ("before_run", "after_run", "strict")}
+    for name, run_id in ids.items():
+        assert dead.claim(name, nine, now=nine.astimezone(dt.UTC), run_id=run_id) is not None
+    ledger.create_run(robot="intake", project=sched.loaded.spec.project, inputs={"day": "none", "count": 0},
+                      manual_minutes=0, exception_minutes=0, trigger="schedule", run_id=ids["after_run"])
+    done = []
+    while clock.now() < dt.datetime(2026, 9, 21, 9, 6, tzinfo=SEOUL):
+        clock.advance(minutes=1)
+        done += sched.tick() + other.tick()
+    history = {h["schedule"]: h for h in dead.history() if h["slot"] == nine.astimezone(dt.UTC)}
+    embedded_worker(1)
+    assert [f.slot for f in done].count(nine) == 3  # each slot handled once, by one of the two
+    for name in ("before_run", "after_run"):
+        assert history[name]["status"] == "fired" and history[name]["run_id"] == ids[name]
+        assert history[name]["scheduler"] in ("a", "b")
+        assert wait_for(ledger, ids[name], poll=0.01, timeout=30)["status"] == RunStatus.SUCCEEDED
+    assert "run queued again" in history["after_run"]["reason"]
+    assert history["strict"]["status"] == "missed" and "stopped before queuing" in history["strict"]["reason"]
+    assert ledger.get_run(ids["strict"]) is None
+    assert len(runs_of(sched)) == 2
 
 
 def test_slots_while_a_schedule_was_disabled_are_not_caught_up_when_it_is_enabled_again(embedded, make_project):

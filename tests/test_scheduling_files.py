@@ -117,11 +117,11 @@ def test_files_written_slowly_in_real_time_start_runs_with_the_complete_file(emb
     inbox.mkdir()
     seen: list[tuple[str, int]] = []
 
-    def launcher(loaded, robot, inputs):
+    def launcher(loaded, robot, inputs, run_id=None):
         seen.append((inputs["file"], (root / inputs["file"]).stat().st_size))
         from orchestrator.submit import submit
 
-        return submit(loaded, robot, inputs, trigger="schedule")
+        return submit(loaded, robot, inputs, trigger="schedule", run_id=run_id)
 
     sched = Scheduler(load_project(root), clock=SystemClock(), launcher=launcher, max_sleep=0.1)
     stop = threading.Event()

@@ -69,11 +69,13 @@ class Claims:
 
     # slots ------------------------------------------------------------------------
     def claim(self, schedule: str, slot: dt.datetime, *, status: str = FiringStatus.CLAIMED,
-              reason: str | None = None, now: dt.datetime | None = None) -> int | None:
-        """Take (schedule, slot) with `status`; the firing's id, or None when another scheduler has it."""
+              reason: str | None = None, now: dt.datetime | None = None, run_id: str | None = None) -> int | None:
+        """Take (schedule, slot) with `status`; the firing's id, or None when another scheduler has it.
+        `run_id`: the id the slot's run will have, so that a scheduler taking the claim over can tell
+        whether the run was made."""
         return _insert_ignore(self.engine, firings, {
             "project": self.project, "schedule": schedule, "slot": slot.astimezone(UTC), "status": status,
-            "reason": reason, "scheduler": self.scheduler, "claimed_at": now or utcnow()})
+            "reason": reason, "scheduler": self.scheduler, "claimed_at": now or utcnow(), "run_id": run_id})
 
     def settle(self, firing_id: int, *, status: str, run_id: str | None = None, reason: str | None = None,
                now: dt.datetime | None = None) -> None:
@@ -83,15 +85,23 @@ class Claims:
         with self.engine.begin() as conn:
             conn.execute(update(firings).where(firings.c.id == firing_id).values(**values))
 
-    def expire_claims(self, older_than: dt.datetime) -> int:
-        """Close claims whose scheduler stopped between claiming a slot and queuing its run."""
+    def stale_claims(self, older_than: dt.datetime) -> list[dict[str, Any]]:
+        """Claims whose scheduler stopped between claiming a slot and queuing its run (or hangs there)."""
+        with reading(self.engine) as conn:
+            rows = [dict(r._mapping) for r in conn.execute(select(firings).where(and_(
+                firings.c.project == self.project, firings.c.status == FiringStatus.CLAIMED,
+                firings.c.claimed_at < older_than)).order_by(firings.c.slot))]
+        for row in rows:
+            row["slot"] = _aware(row["slot"])
+        return rows
+
+    def take_over(self, firing_id: int, older_than: dt.datetime, now: dt.datetime | None = None) -> bool:
+        """Make a stale claim this scheduler's; False when another scheduler took it first."""
         with self.engine.begin() as conn:
             result = conn.execute(update(firings).where(and_(
-                firings.c.project == self.project, firings.c.status == FiringStatus.CLAIMED,
-                firings.c.claimed_at < older_than)).values(
-                status=FiringStatus.FAILED, reason="the scheduler that claimed this slot stopped before "
-                                                   "queuing its run"))
-        return result.rowcount
+                firings.c.id == firing_id, firings.c.status == FiringStatus.CLAIMED,
+                firings.c.claimed_at < older_than)).values(scheduler=self.scheduler, claimed_at=now or utcnow()))
+        return result.rowcount == 1
 
     def last_slot(self, schedule: str) -> dt.datetime | None:
         with reading(self.engine) as conn:

@@ -20,25 +20,27 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from orchestrator.errors import ConfigError, RetakeError
+from orchestrator.ledger.rows import new_run_id
 from orchestrator.loader import LoadedProject
 from orchestrator.scheduling.calendar import BusinessCalendar
 from orchestrator.scheduling.claims import Claims, FiringStatus, cancel_runs
 from orchestrator.scheduling.clock import Clock, SystemClock
 from orchestrator.scheduling.plan import Decision, decide
+from orchestrator.scheduling.recovery import recover_claims
 from orchestrator.scheduling.timing import Timing
 from orchestrator.scheduling.triggers import FileWatcher, SeenFile
 from orchestrator.spec import Schedule
 
-Launcher = Callable[[LoadedProject, str, dict[str, Any]], str]
-STALE_CLAIM = dt.timedelta(minutes=10)   # a claim not settled by then lost its scheduler
+Launcher = Callable[..., str]  # (loaded, robot, inputs, run_id=...) -> the run's id
+STALE_CLAIM = dt.timedelta(minutes=2)    # a claim not settled by then lost its scheduler: another takes it over
 CATCH_UP_WINDOW = dt.timedelta(days=7)   # after a long outage, slots older than this are not even listed
 MAX_SLOTS_PER_TICK = 10_000
 
 
-def submit_launcher(loaded: LoadedProject, robot: str, inputs: dict[str, Any]) -> str:
+def submit_launcher(loaded: LoadedProject, robot: str, inputs: dict[str, Any], *, run_id: str | None = None) -> str:
     from orchestrator.submit import submit
 
-    return submit(loaded, robot, inputs, trigger="schedule")
+    return submit(loaded, robot, inputs, trigger="schedule", run_id=run_id)
 
 
 def overlap_policy(schedule: Schedule) -> str:
@@ -109,8 +111,7 @@ class Scheduler:
         done: list[Firing] = []
         if self._swept is None or now - self._swept > dt.timedelta(minutes=1):
             self._swept = now
-            if claims.expire_claims(now - STALE_CLAIM):
-                logger.warning("closed slot claims left open by a scheduler that stopped mid-way")
+            done += recover_claims(self, loaded, claims, now - STALE_CLAIM, now)
         for name, schedule in loaded.spec.schedules.items():
             if not schedule.enabled:
                 self._cursor[name] = now  # enabled again later: slots while it was off are not misfires
@@ -180,20 +181,26 @@ class Scheduler:
                 return None
             logger.info(f"schedule {name}: slot {_show(decision.slot, tz)} {decision.action}: {decision.reason}")
             return Firing(name, decision.slot, decision.action, reason=decision.reason)
-        firing_id = claims.claim(name, decision.slot, now=now)
+        run_id = new_run_id()
+        firing_id = claims.claim(name, decision.slot, now=now, run_id=run_id)
         if firing_id is None:
             return None  # another scheduler has this slot
+        return self.fire(loaded, claims, firing_id, name, schedule, decision, now, tz, run_id)
+
+    def fire(self, loaded: LoadedProject, claims: Claims, firing_id: int, name: str, schedule: Schedule,
+             decision: Decision, now: dt.datetime, tz: ZoneInfo, run_id: str) -> Firing:
+        """Queue the run of a slot this scheduler has claimed, with the run id written in the claim."""
         local = decision.slot.astimezone(tz)
         context = {"slot": local.isoformat(), "date": local.date().isoformat(), "schedule": name}
-        status, run_id, reason = self._start(loaded, claims, name, schedule, context, {})
+        status, run_id, reason = self._start(loaded, claims, name, schedule, context, {}, run_id=run_id)
         reason = reason or decision.reason
         claims.settle(firing_id, status=status, run_id=run_id, reason=reason, now=now)
         logger.info(f"schedule {name}: slot {_show(decision.slot, tz)} {status}"
                     + (f" run {run_id}" if run_id else "") + (f" ({reason})" if reason else ""))
         return Firing(name, decision.slot, status, run_id=run_id, reason=reason)
 
-    def _start(self, loaded: LoadedProject, claims: Claims, name: str, schedule: Schedule,
-               context: dict[str, Any], auto: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    def _start(self, loaded: LoadedProject, claims: Claims, name: str, schedule: Schedule, context: dict[str, Any],
+               auto: dict[str, Any], *, run_id: str | None = None) -> tuple[str, str | None, str | None]:
         """Apply the overlap policy, then queue the run: (status, run_id, reason)."""
         from orchestrator import expressions, projects
 
@@ -209,15 +216,15 @@ class Scheduler:
                 cancelled = cancel_runs(ledger, still_open, f"cancelled by schedule {name}: a newer run started "
                                         "(overlap: cancel_previous)")
                 logger.info(f"schedule {name}: cancelled run(s) {', '.join(cancelled) or 'none'}")
-                for run_id in cancelled:  # alerts and waiters hear of it as of any other run's end
-                    events.run_finished(loaded, ledger.get_run(run_id) or {"id": run_id, "status": "cancelled"})
+                for gone in cancelled:  # alerts and waiters hear of it as of any other run's end
+                    events.run_finished(loaded, ledger.get_run(gone) or {"id": gone, "status": "cancelled"})
         try:
             inputs = expressions.evaluate(dict(schedule.inputs), context)
             robot = loaded.spec.robots.get(schedule.robot)
             for key, value in auto.items():
                 if robot is not None and key in robot.inputs and key not in inputs:
                     inputs[key] = value
-            run_id = self.launcher(loaded, schedule.robot, inputs)
+            run_id = self.launcher(loaded, schedule.robot, inputs, run_id=run_id)
             self.started_runs.append(run_id)
             return FiringStatus.FIRED, run_id, None
         except RetakeError as exc:
