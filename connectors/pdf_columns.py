@@ -23,6 +23,7 @@ from connectors.pdf_document import PageView, Phrase
 
 _SPACES_COLONS = re.compile(r"[\s:：]+")
 END_GAP_ROWS = 2.5
+FOOTER_GAP_ROWS = 1.5  # a footer is set apart from the last row by a little more than a row
 FOOTER_FROM = 0.88  # lines below this share of the page's height are its footer ("Page 1 of 2")
 
 
@@ -75,9 +76,13 @@ def _read_rows(view: PageView, table: list[list[str]], lines: list[list[Phrase]]
     END_GAP_ROWS rows; the layout when the table ran to the page's end (a footer aside), else None."""
     for position, below in enumerate(lines):
         top = _top(below)
-        if layout.pitch is not None and top - previous_top > END_GAP_ROWS * layout.pitch:
+        gap = top - previous_top
+        if layout.pitch is not None and gap > FOOTER_GAP_ROWS * layout.pitch:
             footer_only = all(_top(rest) > FOOTER_FROM * view.raw.height for rest in lines[position:])
-            return layout if footer_only else None
+            if footer_only:
+                return layout  # only the page's footer ("Page 1 of 2") is left: the table may go on overleaf
+            if gap > END_GAP_ROWS * layout.pitch:
+                return None
         layout.pitch = layout.pitch or top - previous_top
         previous_top = top
         cells = _cells(below, layout)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.pdf_columns import header_key as _norm
 from connectors.pdf_columns import word_table
-from connectors.pdf_values import convert
+from connectors.pdf_values import AmbiguousDate, convert
 
 if TYPE_CHECKING:
     from connectors.pdf import FieldSpec, TableSpec
@@ -36,6 +36,8 @@ def find_field(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...]
     for text in candidates(views, spec, stops=stops):
         try:
             value = convert(text, spec.type, decimal=spec.decimal, formats=spec.formats)
+        except AmbiguousDate as exc:
+            raise FieldValueError(str(exc)) from None  # the field is here; another place's date would be wrong
         except ValueError as exc:
             first_error = first_error or exc
             continue
@@ -88,7 +90,7 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 def _label_body(label: str) -> str:
-    letters = "".join(label.split()).rstrip(":：")
+    letters = "".join(label.split()).rstrip(":：").rstrip(".")  # "Invoice No." and "Invoice No" alike
     return r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
 
 
@@ -97,8 +99,9 @@ def _label(label: str) -> re.Pattern[str]:
     body = _label_body(label)
     # "Tax (10%)", "Total (USD):": a qualifier in brackets (with a letter or %; not "(120.00)") is the label's
     qualifier = r"(?:\s*[(\[][^()\[\]]*[^\W\d_%][^()\[\]]*[)\]]|\s*[(\[][^()\[\]]*%[^()\[\]]*[)\]])?"
-    return re.compile(rf"^(?P<label>{body}){qualifier}(?P<sep>\s*[:：]\s*|\s+|$)(?P<rest>.*)$",
-                      re.IGNORECASE | re.DOTALL)
+    # an abbreviation's period may follow ("No.", "Amt."), and then the value may follow at once ("No.555")
+    return re.compile(rf"^(?P<label>{body})(?:\.(?=[\s:：]|\d|$))?{qualifier}"
+                      rf"(?P<sep>\s*[:：]\s*|\s+|$|(?<=\.)(?=\d))(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
 
 @lru_cache(maxsize=512)
@@ -115,7 +118,7 @@ def _stops(labels: tuple[str, ...]) -> re.Pattern[str] | None:
     if not labels:
         return None
     bodies = "|".join(_label_body(label) for label in labels)
-    return re.compile(rf"(?:^|\s)(?:{bodies})\s*[:：]", re.IGNORECASE)
+    return re.compile(rf"(?:^|\s)(?:{bodies})\.?\s*[:：]", re.IGNORECASE)
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:

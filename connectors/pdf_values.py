@@ -13,6 +13,18 @@ from typing import Any
 # A number: digits with grouping marks; a space groups only when exactly three digits follow.
 _NUMBER = re.compile(r"\d(?:[\d.,'’]|[ \u00a0\u202f](?=\d{3}(?!\d)))*")
 _GROUP_SPACES = re.compile(r"[ \u00a0\u202f'’]")
+_MINUS = "-−–"
+# What may stand before a number (after a "label:"): signs, brackets, a currency sign or code ("USD",
+# "Rs.", "US$", "₩"), "#"; and after it: anything without a digit ("원", "EUR", "units", "%", ")", "-").
+_SIGNS = r"+\-−–"  # for a character class
+_CURRENCY = "$€£¥₩₹₽₺₫฿₱₪₴₦₲₵₡₸¢₨"
+_CODES = (  # currency codes and short forms written before an amount: "USD 12", "Rs. 120"
+    "USD EUR GBP JPY KRW CNY RMB CHF CAD AUD NZD HKD SGD INR IDR MYR THB VND PHP TWD SEK NOK DKK ISK PLN CZK HUF "
+    "RON BGN TRY RUB UAH ILS AED SAR QAR KWD BHD OMR EGP MAD ZAR NGN KES BRL MXN ARS CLP COP PEN "
+    "Rs Rp RM kr zł Fr Ft Kč лв руб").replace(" ", "|")
+_BEFORE = re.compile(r"[\s(\[#" + _SIGNS + r"]*(?:(?:(?i:" + _CODES + r")\.?|(?:US|HK|NT|NZ|S|A|C|R)(?=\$))?"
+                     r"\s*[" + _CURRENCY + r"]?\s*)?[\s(\[" + _SIGNS + r"]*")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 DEFAULT_DATE_FORMATS = (
     "%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%d.%m.%Y", "%Y년 %m월 %d일", "%Y년%m월%d일",
@@ -20,9 +32,18 @@ DEFAULT_DATE_FORMATS = (
 )
 
 
-def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
-    """`1,234,567` -> 1234567, `1.234,56 €` -> 1234.56, `(12.00)` -> -12.0; ValueError when none.
+class AmbiguousDate(ValueError):
+    """A date that could be day/month or month/day: the robot must say which (`formats:`)."""
 
+
+def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
+    """`1,234,567` -> 1234567, `1.234,56 €` -> 1234.56, `($12.00)` -> -12.0; ValueError when the text is
+    not one number.
+
+    Around the number may stand a label ending in a colon (`Total due: 1,234`), a sign, brackets (a
+    negative amount), a currency sign or code and a unit (`12 pcs`, `1,000원`); other words, a second
+    number (`Page 1 of 2`, `2026-03-05`) or an id (`PO-55123`) make it not a number. Brackets after
+    Korean, Chinese or Japanese words are an aside, not a minus (`일금 일백만원정 (₩1,000,000)`).
     `decimal` ("." or ",") says which mark separates decimals; without it the mark is guessed:
     the last of two different marks, a mark used twice groups, a single mark followed by exactly
     three digits groups (1,234 and 1.234 are both 1234).
@@ -33,25 +54,40 @@ def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
     found = _NUMBER.search(raw)
     if not found:
         raise ValueError(f"{raw!r} is not a number")
-    digits = found.group().rstrip(".,' ")
-    before, after = raw[: found.start()], raw[found.start() + len(digits):]
-    negative = bool(re.search(r"[-−–]\s*\D{0,4}$", before)) or after.startswith("-") or (
-        before.rstrip().endswith("(") and after.lstrip().startswith(")"))
-    value = _normalise(_GROUP_SPACES.sub("", digits), decimal)
-    number: int | float = float(value) if "." in value else int(value)
-    return -number if negative else number
+    for found in _NUMBER.finditer(raw):
+        digits = found.group().rstrip(".,' ")
+        before, after = raw[: found.start()], raw[found.start() + len(digits):]
+        before = before.rpartition(":")[2]  # a label before a colon: "Total due: 1,234"
+        if any(c.isdigit() for c in after):
+            continue  # a second number after this one: a date, an id, a range, "1 of 2"
+        bracketed = "(" in before and ")" in after
+        if bracketed and _CJK.search(before[:before.rfind("(")]):
+            before, bracketed = before[before.rfind("(") + 1:], False  # an aside after words: not a minus
+        if not _BEFORE.fullmatch(before) or before[-1:].isalpha() or re.search(r"[^\W\d_][\-−–]$", before):
+            continue  # words before the number, or an id glued to it (PO-55123)
+        negative = bracketed or any(c in _MINUS for c in before) or after.lstrip()[:1] in tuple(_MINUS)
+        value = _normalise(_GROUP_SPACES.sub("", digits), decimal, raw)
+        number: int | float = float(value) if "." in value else int(value)
+        return -number if negative else number
+    raise ValueError(f"{raw!r} is not one number (words or another number around it)")
 
 
-def _normalise(digits: str, decimal: str | None) -> str:
+def _normalise(digits: str, decimal: str | None, raw: str) -> str:
     if decimal not in (None, ".", ","):
         raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
+    plain = _GROUP_SPACES.sub("", digits)
     if decimal is None:
-        decimal = _guess_decimal(digits)
+        decimal = _guess_decimal(plain)
     grouping = "," if decimal == "." else "."
-    digits = digits.replace(grouping, "")
-    if decimal and digits.count(decimal) > 1:
+    whole = plain.split(decimal)[0] if decimal else plain
+    groups = re.split(r"[" + re.escape(grouping) + r"]", whole)
+    if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and len(groups[-1]) == 3
+                                and all(len(g) in (2, 3) for g in groups[1:-1])):
+        raise ValueError(f"{raw!r} is not a number: {digits!r} is not grouped in thousands")
+    plain = plain.replace(grouping, "")
+    if decimal and plain.count(decimal) > 1:
         raise ValueError(f"{digits!r} has more than one decimal mark {decimal!r}")
-    return digits.replace(decimal, ".") if decimal else digits
+    return plain.replace(decimal, ".") if decimal else plain
 
 
 def _guess_decimal(digits: str) -> str | None:
@@ -131,7 +167,7 @@ def _day_and_month(text: str) -> str | None:
     first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
     year += 2000 if year < 100 else 0
     if first <= 12 and second <= 12 and first != second:
-        raise ValueError(f"{match.group(0)!r} could be day/month or month/day: give `formats: "
+        raise AmbiguousDate(f"{match.group(0)!r} could be day/month or month/day: give `formats: "
                          f"['%d{match.group(2)}%m{match.group(2)}%Y']` (day first) or `['%m{match.group(2)}%d"
                          f"{match.group(2)}%Y']` (month first)")
     day, month = (first, second) if first > 12 or first == second else (second, first)

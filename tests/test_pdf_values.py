@@ -30,6 +30,24 @@ def test_text_without_digits_is_not_a_number(text):
         parse_number(text)
 
 
+@pytest.mark.parametrize("text", ["Page 1 of 2", "PO-55123", "INV-12345", "2026-03-05", "05.03.2026", "call 555-1234",
+                                  "Shipping 12.00", "1,234,56", "10 to 12"])
+def test_other_words_a_second_number_or_an_id_make_a_text_not_a_number(text):
+    with pytest.raises(ValueError, match="not (one )?a? ?number"):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("($240.00)", -240.0), ("(USD 12.00)", -12.0), ("(€1.234,50)", -1234.5), ("(₩1,234,000)", -1234000),
+    ("(1,234.50 €)", -1234.5), ("(1,234원)", -1234), ("$(240.00)", -240.0), ("-$12.00", -12.0), ("€ -5", -5),
+    ("일금 일백만원정 (₩1,000,000)", 1000000), ("VAT 20%: 175.00", 175.0), ("12 pcs", 12), ("Rs. 1,20,000", 120000),
+    ("R$ 1.234,56", 1234.56), ("US$ 12.5", 12.5), ("#12", 12),
+])
+def test_brackets_signs_and_currency_around_a_number(text, number):
+    value = parse_number(text)
+    assert value == number and type(value) is type(number)
+
+
 @pytest.mark.parametrize(("text", "iso"), [
     ("2026-06-19", "2026-06-19"), ("08.08.2026", "2026-08-08"), ("14 Mar 2026", "2026-03-14"),
     ("2026년 2월 9일", "2026-02-09"), ("2026.04.10", "2026-04-10"), ("March 14, 2026", "2026-03-14"),
