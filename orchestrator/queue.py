@@ -65,19 +65,36 @@ def start_run(run_id: str, project_dir: str) -> None:
             events.run_finished(loaded, ledger.get_run(run_id) or run)
         projects.close_session(run_id)
         return
-    fan_out(loaded, run, list(range(run["items_total"])))
+    chunks = chunked(loaded, run, list(range(run["items_total"])))
+    if len(chunks) == 1:
+        # One chunk: worked by this worker at once, not sent as a second message to be picked up again.
+        # Should this worker die meanwhile, the start is delivered again and sends what is still open.
+        from orchestrator.chunks import run_chunk
+
+        run_chunk(run_id, project_dir, chunks[0])
+        return
+    send(loaded, run, chunks)
 
 
 def fan_out(loaded: Any, run: dict[str, Any], indices: list[int]) -> int:
     """Queue a run's items as chunks on its robot's queue, so that every worker shares the work."""
+    return send(loaded, run, chunked(loaded, run, indices))
+
+
+def chunked(loaded: Any, run: dict[str, Any], indices: list[int]) -> list[list[int]]:
+    """`indices` in chunks of the robot's `chunk_size` (smaller for a robot with limits, so that every
+    slot is used)."""
     from orchestrator.limits import limits_for
 
     robot = loaded.spec.robots.get(run["robot"])
     size = robot.chunk_size if robot else 25
     limits = limits_for(loaded, run["robot"]) if robot else []
-    if limits:  # limited robots: enough chunks for every slot to be used
+    if limits:
         size = max(1, min(size, math.ceil(len(indices) / max(c for _, c in limits))))
-    chunks = [indices[i:i + size] for i in range(0, len(indices), size)]
+    return [indices[i:i + size] for i in range(0, len(indices), size)]
+
+
+def send(loaded: Any, run: dict[str, Any], chunks: list[list[int]]) -> int:
     for chunk in chunks:
         enqueue(run_items, run["id"], str(loaded.root), chunk, queue=run["queue"])
     return len(chunks)
