@@ -1,17 +1,19 @@
 """Tables: `table.read`, `table.write`, `table.filter`, `table.validate` (CSV, Excel, JSON; pandas).
 
-Rows are lists of plain mappings, so steps, expressions and the ledger can hold them. Reading and
-writing live in connectors/tables_io.py, row rules in connectors/tables_rules.py; pandas is imported
-inside functions only. docs/actions/tables.md is the manual, with the rows-as-items pattern.
+Rows are lists of plain mappings, so steps, expressions and the ledger can hold them. Reading lives
+in connectors/tables_io.py (CSV typing and sniffing in tables_csv.py), writing in tables_write.py,
+row rules in connectors/tables_rules.py; pandas is imported inside functions only.
+docs/actions/tables.md is the manual, with the rows-as-items pattern.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.tables_rules import ColumnRule
+from connectors.tables_rules import ColumnRule, did_you_mean
 from orchestrator.actions import action
 from orchestrator.errors import BusinessError
 
@@ -52,15 +54,15 @@ class WriteArgs(Strict):
     format: Format | None = None
     columns: list[str] | None = Field(None, description="Column order (and names for rows given as lists).")
     sheet: str = "Sheet1"
-    encoding: str = "utf-8"
-    delimiter: str = ","
+    encoding: str | None = Field(None, description="CSV: default utf-8, or the file's own when appending.")
+    delimiter: str | None = Field(None, description="CSV: default ',', or the file's own when appending.")
     append: bool = Field(False, description="Add the rows after those already in the file (or sheet).")
 
 
 @action("table.write", args=WriteArgs, effect=True)
 def table_write(ctx, args: WriteArgs) -> str:
     """Write rows to CSV, Excel or JSON; returns the path: `table.write: {path: out/x.xlsx, rows: ...}`."""
-    from connectors.tables_io import write_rows
+    from connectors.tables_write import write_rows
 
     path = ctx.resolve(args.path)
     name = ctx.session.relative(path)
@@ -126,11 +128,17 @@ def _condition(where: str) -> Any:
                 result._fail_with_undefined_error()
             return bool(result)
         except UndefinedError as exc:
-            raise BusinessError(f"table.filter: where {where!r} on row {number}: {exc.message}; columns: "
+            unknown = re.match(r"'([^']+)' is undefined", exc.message or "")
+            hint = did_you_mean(unknown.group(1), [str(k) for k in row]) if unknown else ""
+            raise BusinessError(f"table.filter: where {where!r} on row {number}: {exc.message}{hint}; columns: "
                                 f"{', '.join(map(str, row))} (use row['a name'] for names with spaces)") from None
         except SecurityError as exc:
             raise BusinessError(f"table.filter: where {where!r} refused by the sandbox: {exc}") from None
-        except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError, AttributeError) as exc:
+        except TypeError as exc:
+            if "NoneType" in str(exc) and any(v is None for v in row.values()):
+                return False  # an empty cell compares (or adds up) to nothing, as NULL in SQL: no match
+            raise BusinessError(f"table.filter: where {where!r} failed on row {number}: {exc}") from None
+        except (ValueError, ZeroDivisionError, KeyError, IndexError, AttributeError) as exc:
             raise BusinessError(f"table.filter: where {where!r} failed on row {number}: {exc}") from None
 
     return test
@@ -161,6 +169,7 @@ def table_validate(ctx, args: ValidateArgs) -> Any:
     returned. With `rows:` the output is {valid: [...], invalid: [{row, data, errors}], errors: [...]}."""
     from connectors.tables_rules import check_row, duplicates
 
+    _known_columns(args, [args.row] if args.row is not None else args.rows or [])
     if args.row is not None:
         typed, problems = check_row(args.row, required=args.required, rules=args.columns)
         if problems:
@@ -185,3 +194,17 @@ def table_validate(ctx, args: ValidateArgs) -> Any:
         shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
         raise BusinessError(f"{len(errors)} invalid row(s) of {len(args.rows)}: {shown}")
     return {"valid": valid, "invalid": invalid, "errors": errors}
+
+
+def _known_columns(args: ValidateArgs, rows: list[dict[str, Any]]) -> None:
+    """A rule on a column no row has is a misspelling, not a valid table: say which columns there are.
+
+    A `required` column may be absent: then each row says that it is missing."""
+    if not rows:
+        return
+    present = list(dict.fromkeys(str(k) for r in rows for k in r))
+    named = [c for c, rule in args.columns.items() if not rule.required] + list(args.unique)
+    for column in named:
+        if column not in present:
+            raise BusinessError(f"table.validate: no column {column!r} in the rows{did_you_mean(column, present)}; "
+                                f"columns: {', '.join(present)}")

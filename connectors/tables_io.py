@@ -1,23 +1,22 @@
-"""Reading and writing tables (CSV, Excel, JSON) as lists of plain row mappings, with pandas.
+"""Reading tables (CSV, Excel, JSON) as lists of plain row mappings, with pandas.
 
 Rows are what robots and the ledger can hold: str, int, float, bool, ISO dates, None (never NaN).
-Blank rows are skipped, header whitespace trimmed, unnamed empty columns dropped. CSV files have
-their encoding (UTF-8, CP949/EUC-KR, Latin-1...) and delimiter sniffed unless given.
-pandas is imported inside functions only.
+Blank rows are skipped, header whitespace trimmed, unnamed empty columns dropped. An Excel cell keeps
+its own type (a text cell `00123` stays text beside numbers); CSV columns are typed in
+connectors/tables_csv.py, which also sniffs their encoding and delimiter. Writing lives in
+connectors/tables_write.py. pandas is imported inside functions only.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import io
 import json
 import math
-import os
-import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
+from connectors.tables_csv import sniff_delimiter, sniff_encoding, typed_column
 from orchestrator.errors import BusinessError
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
@@ -35,40 +34,6 @@ def table_format(path: Path, given: str | None) -> str:
     return found
 
 
-def sniff_encoding(raw: bytes) -> str:
-    """The encoding of a text file: UTF-8 (with or without BOM), else the best guess (CP949, Latin-1...)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        raw.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw[:200_000]).best()
-        if best is not None and best.encoding:
-            return best.encoding
-    except ImportError:  # pragma: no cover - charset-normalizer is a dependency
-        pass
-    for encoding in ("cp949", "cp1252"):
-        try:
-            raw.decode(encoding)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
-
-
-def sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
 def read_rows(path: Path, *, name: str, fmt: str | None = None, sheet: str | int | None = None,
               encoding: str | None = None, delimiter: str | None = None, decimal: str = ".", skip_rows: int = 0,
               as_text: bool | list[str] = False) -> list[dict[str, Any]]:
@@ -78,23 +43,19 @@ def read_rows(path: Path, *, name: str, fmt: str | None = None, sheet: str | int
     if not path.is_file():
         raise BusinessError(f"{name}: no such file", file=name)
     kind = table_format(path, fmt)
-    text_columns = as_text if isinstance(as_text, list) else None
-    dtype: Any = str if as_text is True else ({c: str for c in text_columns} if text_columns else None)
     try:
         if kind == "csv":
             raw = path.read_bytes()
             encoding = encoding or sniff_encoding(raw)
             text = raw.decode(encoding)
             sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text))
-            marks = {"decimal": ",", "thousands": "."} if decimal == "," else {}
-            frame = pd.read_csv(path, sep=sep, encoding=encoding, skiprows=skip_rows, dtype=dtype,
-                                skip_blank_lines=True, dtype_backend="numpy_nullable", **marks)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, skiprows=skip_rows, dtype=object, keep_default_na=False,
+                                skip_blank_lines=True)
+            _type_columns(pd, frame, as_text, lambda cells: typed_column(cells, decimal=decimal))
         elif kind == "excel":
-            frame = _read_excel(pd, path, name, sheet, skip_rows, dtype)
+            frame = _read_excel(pd, path, name, sheet, skip_rows)
         elif kind in ("json", "jsonl"):
-            frame = pd.DataFrame(_json_records(path, name, kind == "jsonl"))
-            if as_text is True:
-                frame = frame.map(lambda v: None if v is None else str(v))
+            frame = pd.DataFrame(json_records(path, name, kind == "jsonl"), dtype=object)
         else:
             raise BusinessError(f"{name}: unknown table format {kind!r}: use csv, excel or json", file=name)
     except BusinessError:
@@ -109,10 +70,21 @@ def read_rows(path: Path, *, name: str, fmt: str | None = None, sheet: str | int
         if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "xlrd", "python_calamine"):
             raise BusinessError(f"{name}: cannot be read as {kind}: {exc}", file=name) from None
         raise
+    if kind != "csv" and as_text:
+        _type_columns(pd, frame, as_text, lambda cells: [_as_text(c) for c in cells], only_text=True)
     return frame_rows(frame)
 
 
-def _read_excel(pd: Any, path: Path, name: str, sheet: str | int | None, skip_rows: int, dtype: Any) -> Any:
+def _type_columns(pd: Any, frame: Any, as_text: bool | list[str], convert: Any, *, only_text: bool = False) -> None:
+    """Convert the cells of each column in place: the `as_text` ones (only_text), or all the others."""
+    text_columns = set(as_text) if isinstance(as_text, list) else set()
+    for index, column in enumerate(frame.columns):
+        wanted = as_text is True or header_name(column, index) in text_columns
+        if wanted == only_text:
+            frame[column] = pd.Series(convert(list(frame[column])), index=frame.index, dtype=object)
+
+
+def _read_excel(pd: Any, path: Path, name: str, sheet: str | int | None, skip_rows: int) -> Any:
     # calamine (Rust) reads .xlsx, .xlsm, .xls, .xlsb and .ods, several times faster than openpyxl
     with pd.ExcelFile(path, engine="calamine") as book:
         names = list(book.sheet_names)
@@ -131,11 +103,22 @@ def _read_excel(pd: Any, path: Path, name: str, sheet: str | int | None, skip_ro
             chosen = matches[0]
         else:
             chosen = sheet
-        return pd.read_excel(book, sheet_name=chosen, skiprows=skip_rows, dtype=dtype,
-                             dtype_backend="numpy_nullable")
+        # dtype=object: every cell keeps the type Excel gave it (one text cell leaves the numbers numbers)
+        return pd.read_excel(book, sheet_name=chosen, skiprows=skip_rows, dtype=object, keep_default_na=False,
+                             na_values=[""])
 
 
-def _json_records(path: Path, name: str, lines: bool) -> list[dict[str, Any]]:
+def _as_text(value: Any) -> str | None:
+    """A cell as the text it shows: 1234 (not 1234.0), ISO dates."""
+    value = plain(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+
+
+def json_records(path: Path, name: str, lines: bool) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8-sig")
     if lines:
         data: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -155,7 +138,7 @@ def _json_records(path: Path, name: str, lines: bool) -> list[dict[str, Any]]:
 
 def frame_rows(frame: Any) -> list[dict[str, Any]]:
     """A DataFrame as plain rows: trimmed headers, no blank rows, no NaN."""
-    headers = [_header(c, i) for i, c in enumerate(frame.columns)]
+    headers = unique_headers([header_name(c, i) for i, c in enumerate(frame.columns)])
     rows = []
     for values in frame.itertuples(index=False, name=None):
         row = {h: plain(v) for h, v in zip(headers, values)}
@@ -167,7 +150,25 @@ def frame_rows(frame: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _header(value: Any, index: int) -> str:
+def unique_headers(headers: list[str]) -> list[str]:
+    """A repeated header gets a number, as pandas numbers them: the second `amount` is `amount.1`."""
+    seen: set[str] = set()
+    result = []
+    for header in headers:
+        name, number = header, 0
+        while name in seen:
+            number += 1
+            name = f"{header}.{number}"
+        seen.add(name)
+        result.append(name)
+    return result
+
+
+def header_name(value: Any, index: int) -> str:
+    """A header as text: trimmed, a date header as ISO text, an empty one `column_N`."""
+    value = plain(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = " ".join(str(value).split()) if value is not None else ""
     if not text or text.startswith("Unnamed:"):
         return f"column_{index + 1}"
@@ -204,92 +205,3 @@ def plain(value: Any) -> Any:
     except ImportError:  # pragma: no cover
         pass
     return value
-
-
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock(path: Path) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(str(path.resolve()), threading.Lock())
-
-
-def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None, columns: list[str] | None = None,
-               sheet: str = "Sheet1", encoding: str = "utf-8", delimiter: str = ",", append: bool = False) -> int:
-    """Write rows (mappings, or lists with `columns`) to CSV, Excel or JSON; returns the rows written.
-
-    Writers of one file in this process take turns, so items appending to a shared sheet lose no row."""
-    with _lock(path):
-        return _write_rows(path, rows, name=name, fmt=fmt, columns=columns, sheet=sheet, encoding=encoding,
-                           delimiter=delimiter, append=append)
-
-
-def _write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None, columns: list[str] | None,
-                sheet: str, encoding: str, delimiter: str, append: bool) -> int:
-    import pandas as pd
-
-    kind = table_format(path, fmt)
-    if kind == "excel" and path.suffix.lower() in READ_ONLY_SUFFIXES:
-        raise BusinessError(f"{name}: {path.suffix} files are read, not written; write an .xlsx file (Excel "
-                            "and LibreOffice open it)", file=name)
-    if any(not isinstance(r, (dict, list, tuple)) for r in rows):
-        raise BusinessError(f"{name}: rows must be mappings (or lists with `columns:`)", file=name)
-    if rows and isinstance(rows[0], (list, tuple)):
-        if not columns:
-            raise BusinessError(f"{name}: rows are lists: name their columns with `columns:`", file=name)
-        frame = pd.DataFrame([list(r) for r in rows], columns=columns)
-    else:
-        frame = pd.DataFrame(rows, columns=columns or None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if append and path.exists():
-        if kind == "excel":
-            frame = pd.concat([_existing_sheet(pd, path, sheet), frame], ignore_index=True)
-        elif kind == "csv":
-            frame.to_csv(path, mode="a", header=False, index=False, sep=delimiter, encoding=encoding)
-            return len(frame)
-        elif kind in ("json", "jsonl"):
-            frame = pd.concat([pd.DataFrame(_json_records(path, name, kind == "jsonl")), frame], ignore_index=True)
-    _atomic(path, lambda tmp: _dump(pd, frame, tmp, kind, sheet=sheet, encoding=encoding, delimiter=delimiter,
-                                    keep_sheets_of=path if kind == "excel" and append and path.exists() else None))
-    return len(frame)
-
-
-def _existing_sheet(pd: Any, path: Path, sheet: str) -> Any:
-    with pd.ExcelFile(path, engine="calamine") as book:
-        return pd.read_excel(book, sheet_name=sheet) if sheet in book.sheet_names else pd.DataFrame()
-
-
-def _dump(pd: Any, frame: Any, target: Path, kind: str, *, sheet: str, encoding: str, delimiter: str,
-          keep_sheets_of: Path | None) -> None:
-    if kind == "csv":
-        frame.to_csv(target, index=False, sep=delimiter, encoding=encoding)
-    elif kind == "excel":
-        if keep_sheets_of is not None:
-            import shutil
-
-            shutil.copyfile(keep_sheets_of, target)
-            with pd.ExcelWriter(target, engine="openpyxl", mode="a", if_sheet_exists="replace") as writer:
-                frame.to_excel(writer, sheet_name=sheet, index=False)
-        else:
-            with pd.ExcelWriter(target, engine="openpyxl") as writer:
-                frame.to_excel(writer, sheet_name=sheet, index=False)
-    else:
-        records = [{k: plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
-        if kind == "jsonl":
-            text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
-        else:
-            text = json.dumps(records, ensure_ascii=False, default=str, indent=2) + "\n"
-        target.write_text(text, encoding="utf-8")
-
-
-def _atomic(path: Path, write: Any) -> None:
-    """Write to a temporary file beside `path`, then replace it: readers never see half a table."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -1,7 +1,9 @@
 """Row validation for `table.validate`: required columns, types, ranges, patterns, allowed values.
 
 `check_row` returns the row with its values typed (numbers as numbers, dates as ISO text) and the
-list of what is wrong with it, each a sentence naming the column and the value.
+list of what is wrong with it, each a sentence naming the column and the value. Text values are
+compared trimmed (`'closed '` is one of `[open, closed]`); a rule's own mistakes (a `min` that is no
+number) are refused when the rule is read, not blamed on every row.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from connectors.pdf_values import parse_date, parse_number
+from orchestrator.actions import suggest
 
 RuleType = Literal["text", "string", "number", "integer", "date", "boolean", "email"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,12 +39,23 @@ class ColumnRule(BaseModel):
     formats: list[str] | None = None
 
     @model_validator(mode="after")
-    def _valid_pattern(self) -> ColumnRule:
+    def _valid_rule(self) -> ColumnRule:
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
             except re.error as exc:
                 raise ValueError(f"pattern {self.pattern!r} is not a valid regular expression: {exc}") from None
+        kind = self.type or "number"
+        for label, bound in (("min", self.min), ("max", self.max)):
+            if bound is None:
+                continue
+            if kind not in ("number", "integer", "date"):
+                raise ValueError(f"{label} is for numbers and dates, not for type {kind} (min_length and "
+                                 "max_length bound a text)")
+            try:
+                _bound(bound, self)
+            except ValueError:
+                raise ValueError(f"{label} {bound!r} is not {'a date' if kind == 'date' else 'a number'}") from None
         return self
 
 
@@ -52,12 +66,12 @@ def check_row(row: dict[str, Any], *, required: list[str], rules: dict[str, Colu
     typed = dict(row)
     for column in required:
         if column not in rules and _blank(row.get(column)):
-            problems.append(f"{column} is missing" if column in row else f"column {column!r} is missing")
+            problems.append(_missing(column, row))
     for column, rule in rules.items():
         value = row.get(column)
         if _blank(value):
             if rule.required:
-                problems.append(f"{column} is missing" if column in row else f"column {column!r} is missing")
+                problems.append(_missing(column, row))
             typed[column] = None
             continue
         try:
@@ -65,6 +79,18 @@ def check_row(row: dict[str, Any], *, required: list[str], rules: dict[str, Colu
         except ValueError as exc:
             problems.append(str(exc))
     return typed, problems
+
+
+def _missing(column: str, row: dict[str, Any]) -> str:
+    if column in row:
+        return f"{column} is missing"
+    return f"column {column!r} is missing{did_you_mean(column, [str(k) for k in row])}"
+
+
+def did_you_mean(name: str, columns: list[str]) -> str:
+    """` (did you mean 'Amount'?)` for a misspelled column, case aside; empty when none is close."""
+    same = [c for c in columns if c.strip().casefold() == name.strip().casefold()]
+    return f" (did you mean {same[0]!r}?)" if same else suggest(name, columns)
 
 
 def _blank(value: Any) -> bool:
@@ -87,7 +113,8 @@ def _check(column: str, value: Any, rule: ColumnRule) -> Any:
         raise ValueError(f"{column} {shown} is longer than {rule.max_length} characters")
     if rule.pattern is not None and not re.fullmatch(rule.pattern, str(value).strip()):
         raise ValueError(f"{column} {shown} does not match the pattern {rule.pattern!r}")
-    if rule.one_of is not None and converted not in rule.one_of and str(converted) not in map(str, rule.one_of):
+    if rule.one_of is not None and converted not in rule.one_of and str(converted).strip() not in {
+            str(v).strip() for v in rule.one_of}:
         allowed = ", ".join(map(str, rule.one_of[:10])) + (", ..." if len(rule.one_of) > 10 else "")
         raise ValueError(f"{column} {shown} is not one of: {allowed}")
     return converted
@@ -121,7 +148,7 @@ def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
             return str(value).strip() if not isinstance(value, str) else value.strip()
     except ValueError:
         raise ValueError(f"{column} {value!r} is not {_article(kind)}") from None
-    return value
+    return value.strip() if isinstance(value, str) else value  # 'closed ' is `closed`, as Excel shows it
 
 
 def _article(kind: str | None) -> str:

@@ -1,0 +1,246 @@
+"""Writing tables (CSV, Excel, JSON) from rows: files replaced whole, appends lined up by column name.
+
+Each value is written as what it is: text as text (in Excel a text cell, never a formula, even when
+it begins with `=`), numbers and true/false as such, a nested mapping or list as JSON text. An
+append puts each value under the column of its name in the file's header and keeps the cells
+already there as they are; a column the file lacks is added at the end of its header (the earlier
+rows stay empty in it), as a JSON append does.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from connectors.tables_csv import sniff_delimiter, sniff_encoding
+from connectors.tables_io import READ_ONLY_SUFFIXES, header_name, json_records, plain, table_format
+from orchestrator.errors import BusinessError
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(str(path.resolve()), threading.Lock())
+
+
+def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None, columns: list[str] | None = None,
+               sheet: str = "Sheet1", encoding: str | None = None, delimiter: str | None = None,
+               append: bool = False) -> int:
+    """Write rows (mappings, or lists with `columns`) to CSV, Excel or JSON; returns the rows written.
+
+    Writers of one file in this process take turns, so items appending to a shared sheet lose no row.
+    An append to a CSV file keeps its encoding and delimiter unless they are given."""
+    kind = table_format(path, fmt)
+    if kind == "excel" and path.suffix.lower() in READ_ONLY_SUFFIXES:
+        raise BusinessError(f"{name}: {path.suffix} files are read, not written; write an .xlsx file (Excel "
+                            "and LibreOffice open it)", file=name)
+    if kind not in ("csv", "excel", "json", "jsonl"):
+        raise BusinessError(f"{name}: unknown table format {kind!r}: use csv, excel or json", file=name)
+    records = _records(rows, columns, name)
+    header = [str(c) for c in columns] if columns else list(dict.fromkeys(k for r in records for k in r))
+    with _lock(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existing = append and path.is_file() and path.stat().st_size > 0
+        try:
+            if kind == "csv":
+                _write_csv(path, records, header, encoding=encoding, delimiter=delimiter, append=existing)
+            elif kind == "excel":
+                _write_excel(path, records, header, sheet=sheet, append=existing)
+            else:
+                _write_json(path, records, header, name=name, lines=kind == "jsonl", append=existing)
+        except UnicodeError as exc:
+            raise BusinessError(f"{name}: cannot be written as {encoding or 'the encoding of the file'}: {exc}; "
+                                "say `encoding: utf-8`", file=name) from None
+        except ValueError as exc:  # a sheet name Excel refuses, a control character in a text
+            raise BusinessError(f"{name}: cannot be written as {kind}: {exc}", file=name) from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile"):
+                raise BusinessError(f"{name}: cannot be written as {kind}: {exc}", file=name) from None
+            raise
+    return len(records)
+
+
+def _records(rows: list[Any], columns: list[str] | None, name: str) -> list[dict[str, Any]]:
+    records = []
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, dict):
+            record = {str(k): v for k, v in row.items()}
+            records.append({str(c): record.get(str(c)) for c in columns} if columns else record)
+        elif isinstance(row, (list, tuple)):
+            if not columns:
+                raise BusinessError(f"{name}: rows are lists: name their columns with `columns:`", file=name)
+            if len(row) != len(columns):
+                raise BusinessError(f"{name}: row {number} has {len(row)} value(s) for {len(columns)} columns "
+                                    f"({', '.join(map(str, columns))})", file=name)
+            records.append(dict(zip(map(str, columns), row)))
+        else:
+            raise BusinessError(f"{name}: rows must be mappings (or lists with `columns:`)", file=name)
+    return records
+
+
+def _key(name: Any) -> str:
+    return " ".join(str(name).split())
+
+
+def _lined_up(file_header: list[Any], header: list[str]) -> tuple[list[str], dict[str, int]]:
+    """(the columns to add to the file, the position of each row key in the file's header)."""
+    positions = {header_name(h, i): i for i, h in reversed(list(enumerate(file_header)))}
+    added = [c for c in header if _key(c) not in positions]
+    for offset, column in enumerate(added):
+        positions[_key(column)] = len(file_header) + offset
+    return added, positions
+
+
+def _text(value: Any) -> Any:
+    """A value for a cell: nested data as JSON text, timezone-aware or odd values as text."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()  # numpy scalars
+        except (ValueError, AttributeError):
+            pass
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else (None if math.isnan(value) else str(value))
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value
+    return str(value)
+
+
+def _csv_cell(value: Any) -> str:
+    value = _text(value)
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.time)):
+        return str(plain(value))
+    return value if isinstance(value, str) else str(value)
+
+
+def _write_csv(path: Path, records: list[dict[str, Any]], header: list[str], *, encoding: str | None,
+               delimiter: str | None, append: bool) -> None:
+    # CSV values are written as they are, with no quote put before `=`, `+`, `-` or `@` (OWASP's advice
+    # against formulas): robots read CSV back as data, and `-12` or `+82 10...` must stay what they are.
+    if not append:
+        _atomic(path, lambda tmp: tmp.write_bytes(_csv_text([header] * bool(header) + _cells(records, header),
+                                                             delimiter or ",", "\n").encode(encoding or "utf-8")))
+        return
+    raw = path.read_bytes()
+    encoding = encoding or sniff_encoding(raw)
+    text = raw.decode(encoding)
+    delimiter = delimiter or sniff_delimiter(text)
+    ending = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
+    lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    file_header = lines[0] if lines else []
+    added, positions = _lined_up(file_header, header)
+    width = len(file_header) + len(added)
+    new_lines = [_placed(r, positions, width) for r in records]
+    if added:  # the header grows: the file is written again, its rows as they were, empty in the new columns
+        rows = [file_header + added] + [line + [""] * (width - len(line)) if line else line for line in lines[1:]]
+        body = _csv_text(rows + new_lines, delimiter, ending)
+        _atomic(path, lambda tmp: tmp.write_bytes(body.encode(encoding)))
+        return
+    body = ("" if text.endswith(("\n", "\r")) else ending) + _csv_text(new_lines, delimiter, ending)
+    stream = {"utf-8-sig": "utf-8", "utf-16": "utf-16-be" if raw.startswith(b"\xfe\xff") else "utf-16-le"}
+    with path.open("ab") as out:
+        out.write(body.encode(stream.get(encoding.lower(), encoding)))
+
+
+def _cells(records: list[dict[str, Any]], header: list[str]) -> list[list[str]]:
+    return [[_csv_cell(r.get(c)) for c in header] for r in records]
+
+
+def _placed(record: dict[str, Any], positions: dict[str, int], width: int) -> list[str]:
+    line = [""] * width
+    for key, value in record.items():
+        line[positions[_key(key)]] = _csv_cell(value)
+    return line
+
+
+def _csv_text(rows: list[list[str]], delimiter: str, ending: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=ending).writerows(rows)
+    return out.getvalue()
+
+
+def _write_excel(path: Path, records: list[dict[str, Any]], header: list[str], *, sheet: str, append: bool) -> None:
+    """openpyxl cell by cell: the cells already in the sheet keep their types (a text `01234` stays text)."""
+    from openpyxl import Workbook, load_workbook
+
+    if append:
+        book = load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm")
+        found = [n for n in book.sheetnames if n == sheet] or [
+            n for n in book.sheetnames if n.strip().casefold() == sheet.strip().casefold()]
+        page = book[found[0]] if found else book.create_sheet(sheet)
+    else:
+        book = Workbook()
+        page = book.active
+        page.title = sheet
+    file_header = [c.value for c in page[1]] if page.max_row >= 1 else []
+    while file_header and file_header[-1] in (None, ""):
+        file_header.pop()
+    last = _last_row(page) if file_header else 0
+    added, positions = _lined_up(file_header, header)
+    for offset, column in enumerate(added):
+        _put(page, 1, len(file_header) + offset + 1, column)
+    row_number = max(last, 1)
+    for record in records:
+        row_number += 1
+        for key, value in record.items():
+            _put(page, row_number, positions[_key(key)] + 1, value)
+    _atomic(path, lambda tmp: book.save(tmp))
+
+
+def _last_row(page: Any) -> int:
+    for number in range(page.max_row, 0, -1):
+        if any(c.value not in (None, "") for c in page[number]):
+            return number
+    return 0
+
+
+def _put(page: Any, row: int, column: int, value: Any) -> None:
+    cell = page.cell(row=row, column=column)
+    value = _text(value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, even `=1+1`: a value is never run as a formula
+        if value[:1] in ("=", "+", "-", "@"):
+            cell.quotePrefix = True  # and stays text when someone edits the cell in Excel
+
+
+def _write_json(path: Path, records: list[dict[str, Any]], header: list[str], *, name: str, lines: bool,
+                append: bool) -> None:
+    if append:
+        records = json_records(path, name, lines) + records
+        header = list(dict.fromkeys([k for r in records for k in r] + header))
+    rows = [{k: plain(r.get(k)) for k in header} for r in records]
+    if lines:
+        text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    else:
+        text = json.dumps(rows, ensure_ascii=False, default=str, indent=2) + "\n"
+    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _atomic(path: Path, write: Any) -> None:
+    """Write to a temporary file beside `path`, then replace it: readers never see half a table."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
