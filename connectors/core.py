@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from orchestrator.actions import action
 from orchestrator.durations import parse_duration
 from orchestrator.errors import BusinessError
+from orchestrator.expressions import is_template
 
 
 class LogArgs(BaseModel):
@@ -38,6 +39,15 @@ def set_(ctx, args: Any) -> dict[str, Any]:
 class SleepArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     duration: Any
+
+    @field_validator("duration")
+    @classmethod
+    def _a_duration(cls, value: Any) -> Any:
+        """Checked when the project loads (`retake validate`), not when the robot reaches the step; a
+        `{{ }}` value is checked once rendered."""
+        if not is_template(value):
+            parse_duration(value)
+        return value
 
 
 @action("sleep", args=SleepArgs, scalar="duration")

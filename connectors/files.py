@@ -21,10 +21,9 @@ class ListArgs(BaseModel):
 
 @action("files.list", args=ListArgs, scalar="dir")
 def files_list(ctx, args: ListArgs) -> list[str]:
-    """Files in a folder, sorted: `files.list: {dir: inbox, pattern: "*.pdf"}`."""
-    base = ctx.resolve(args.dir)
-    if not base.is_dir():
-        return []
+    """Files in a folder, sorted: `files.list: {dir: inbox, pattern: "*.pdf"}`; a folder that does not
+    exist is an error, an empty one gives []."""
+    base = ctx.session.folder(args.dir, f"files.list {args.dir!r}")
     found = base.rglob(args.pattern) if args.recursive else base.glob(args.pattern)
     return [ctx.session.relative(p) for p in sorted(found) if p.is_file()]
 

@@ -52,7 +52,11 @@ class Action:
         try:
             return self.args.model_validate(self.arguments(raw)[0])
         except ValidationError as exc:
-            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'argument'}: {e['msg']}" for e in exc.errors())
+            from orchestrator.wording import as_written
+
+            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'argument'}: "
+                               f"{as_written(e['msg'], e['input'])}"
+                               for e in exc.errors())
             raise BusinessError(f"{self.name}: {detail}") from None
 
     def arg_names(self) -> list[str]:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from orchestrator.actions import Action, suggest
 from orchestrator.expressions import is_template
+from orchestrator.wording import as_written, is_yaml_bool, read_as_bool
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,12 @@ def _problem(action: Action, data: Any, error: dict[str, Any]) -> ArgProblem | N
     if kind == "model_type" and not loc:
         return ArgProblem((), f"{action.name} takes a mapping of arguments ({', '.join(action.arg_names())}), "
                               f"not {type(data).__name__}: e.g. `{action.name}: {{{action.arg_names()[0]}: ...}}`")
+    if is_yaml_bool(error):
+        at_key = loc[-1] == "[key]"
+        inside = ".".join(str(p) for p in path if isinstance(p, str) and p != "[key]")
+        return ArgProblem(path, f"{action.name}: {inside}: {read_as_bool(error['input'])}", key=at_key)
     cause = (error.get("ctx") or {}).get("error")
-    message = error["msg"].removeprefix("Value error, ")
+    message = as_written(error["msg"].removeprefix("Value error, "), node)
     if kind == "value_error" and _mentions_template(node, message):
         return None  # a model validator judged a template as if it were the value
     if kind == "literal_error" and isinstance(error.get("input"), str):

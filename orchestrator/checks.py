@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 # Names an expression may use at its root besides the robot's own `set:` variables.
 CONTEXT_ROOTS = {"inputs", "item", "index", "key", "steps", "secrets", "run", "project", "vars", "error"}
+FUNCTIONS = {"files", "read_table", "query", "now"}  # see RunSession.expression_base
 
 
 def check_project(project: LoadedProject) -> list[Problem]:
@@ -77,11 +78,16 @@ def _check_robot(project: LoadedProject, name: str, robot: Robot) -> list[Proble
                     report(path, f"no earlier step has id {attr!r}{hint}")
 
     registry = actions.registry()
+    known = _known_names(robot)
     for section in ("steps", "on_failure"):
         seen: set[str] = set()
         for i, step in enumerate(getattr(robot, section)):
             base = (section, i)
             _check_step(step, base, registry, report)
+            if step.action == "table.filter" and isinstance(step.args, dict):
+                hint = _where_hint(step.args.get("where"), known)
+                if hint:
+                    report(base + (step.action, "where"), hint)
             if step.when is not None:
                 check_value(base + ("if",), step.when if isinstance(step.when, str) else "", seen)
             check_value(base + (step.action,), step.args, seen)
@@ -116,3 +122,26 @@ def _check_step(step: Step, base: tuple[Any, ...], registry: dict[str, actions.A
         return
     for problem in arg_problems(registry[step.action], step.args):
         report(base + (step.action, *problem.path), problem.message, key=problem.key)
+
+
+def _known_names(robot: Robot) -> set[str]:
+    """The names an expression of `robot` can read at its root: the context, functions, `set:` values."""
+    names = CONTEXT_ROOTS | FUNCTIONS | set(expressions.environment().globals)
+    for step in (*robot.steps, *robot.on_failure):
+        if step.action == "set" and isinstance(step.args, dict):
+            names |= {str(k) for k in step.args}
+    return names
+
+
+def _where_hint(where: Any, known: set[str]) -> str | None:
+    """`table.filter`'s `where` is tested on each row with the row's columns as names; written as a
+    `{{ }}` expression it would be rendered once, before the step, where the columns are not defined."""
+    if not expressions.is_template(where) or expressions.check_syntax(where):
+        return None
+    unknown = sorted(expressions.free_names(where) - known)
+    if not unknown:
+        return None
+    bare = where.strip().removeprefix("{{").removesuffix("}}").strip()
+    return (f"table.filter: where {where!r} reads {', '.join(map(repr, unknown))}, not defined before the step: "
+            f"write the condition without {{{{ }}}} (where: \"{bare}\"): it is tested on each row, with the "
+            "row's columns as names")

@@ -77,10 +77,9 @@ class RunSession:
         self._stack.close()
 
     def files(self, directory: str = ".", pattern: str = "*") -> list[str]:
-        """Sorted paths (relative to the project) of files in `directory` matching `pattern`."""
-        base = self.resolve(directory)
-        if not base.is_dir():
-            return []
+        """Sorted paths (relative to the project) of files in `directory` matching `pattern`; a folder that
+        does not exist is an error (a mistyped inbox must not pass as an empty one)."""
+        base = self.folder(directory, f"files({str(directory)!r}, {pattern!r})")
         with os.scandir(base) as entries:  # the directory's listing says which entries are links: no stat each
             found = [(Path(e.path), e.is_symlink()) for e in entries
                      if e.is_file() and fnmatch.fnmatch(e.name, pattern)]
@@ -109,6 +108,15 @@ class RunSession:
             raise BusinessError(f"path {str(path)!r} is outside the project folder {root}; "
                                 "keep robot files and data inside the project")
         return candidate
+
+    def folder(self, directory: str | Path, what: str) -> Path:
+        """The project folder `directory`, resolved; BusinessError naming it when it is not a folder."""
+        base = self.resolve(directory)
+        if not base.is_dir():
+            shown = self.relative(base)
+            state = "is a file, not a folder" if base.exists() else "does not exist"
+            raise BusinessError(f"{what}: folder {shown} {state} (in {self.root}): create it, or fix the path")
+        return base
 
     def relative(self, path: Path) -> str:
         try:

@@ -156,3 +156,15 @@ def references(text: str) -> set[tuple[str, str]]:
             elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                 found.add((target.name, node.arg.value))
     return found
+
+
+def free_names(text: str) -> set[str]:
+    """The names an expression reads at its root (`{{ amount > inputs.min }}`: amount, inputs)."""
+    from jinja2 import meta
+
+    whole = _WHOLE.match(text)
+    try:
+        parsed = environment().parse("{{" + whole.group("expr") + "}}" if whole else text)
+    except TemplateSyntaxError:
+        return set()
+    return set(meta.find_undeclared_variables(parsed))

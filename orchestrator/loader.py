@@ -14,7 +14,9 @@ from pydantic import BaseModel, ValidationError
 
 from orchestrator.actions import suggest
 from orchestrator.errors import ConfigError, Problem
+from orchestrator.salvage import salvage
 from orchestrator.spec import Fragment, Project, Robot, Schedule, Step
+from orchestrator.wording import is_yaml_bool, read_as_bool
 from orchestrator.yamlsource import Source, load_source
 
 MANIFEST = "robots.yaml"
@@ -113,25 +115,33 @@ def _add_parts(loaded: LoadedProject, src: Source, data: dict[str, Any], problem
             problems.append(src.problem((kind,), f"`{kind}:` must be a mapping of names to definitions"))
             continue
         for name, body in section.items():
+            if not isinstance(name, str):  # `yes:`, `off:`, `2024:`
+                why = read_as_bool(name) if isinstance(name, bool) else f"write {name!r} in quotes"
+                problems.append(src.problem((kind, name), f"a {kind[:-1]} name is text: {why}", key=True))
+                continue
             if (kind, name) in loaded.origin:
                 first, _ = loaded.origin[(kind, name)]
                 problems.append(src.problem((kind, name), f"{kind[:-1]} {name!r} is already defined in "
                                             f"{first.file}: rename one of them", key=True))
                 continue
             loaded.origin[(kind, name)] = (src, (kind, name))
-            value = _validate(model, body if body is not None else {}, src, problems, (kind, name))
+            body = body if body is not None else {}
+            value = _validate(model, body, src, problems, (kind, name), salvaged=True)
             if value is not None:
                 getattr(loaded.spec, kind)[name] = value
 
 
 def _validate(model: type[BaseModel], data: Any, src: Source, problems: list[Problem],
-              prefix: tuple[Any, ...]) -> Any:
+              prefix: tuple[Any, ...], *, salvaged: bool = False) -> Any:
+    """The model, or None with its problems added; `salvaged`: with problems, what is left of it once the
+    parts at fault are set aside, so that the checks of its other parts (steps, cron) still run."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
             problems.append(_problem(model, data, src, err, prefix))
-        return None
+        return salvage(model, data, errors) if salvaged else None
 
 
 def _problem(model: type[BaseModel], data: Any, src: Source, err: dict[str, Any],
@@ -151,6 +161,11 @@ def _problem(model: type[BaseModel], data: Any, src: Source, err: dict[str, Any]
             continue
         path.append(part)
     message = err["msg"].removeprefix("Value error, ")
+    if is_yaml_bool(err):
+        at_key = err["loc"][-1] == "[key]"
+        where = ".".join(p for p in (path[:-1] if at_key else path) if isinstance(p, str))
+        return src.problem(prefix + tuple(path), f"{where}: " * bool(where) + read_as_bool(err["input"]),
+                           key=at_key)
     if err["type"] == "extra_forbidden":
         known = _fields_at(model, err["loc"][:-1])
         bad = str(err["loc"][-1])

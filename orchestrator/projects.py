@@ -81,8 +81,13 @@ def session(loaded: LoadedProject, run: dict) -> RunSession:
         if missing:
             from orchestrator.errors import ConfigError
 
-            raise ConfigError(f"secret(s) {', '.join(missing)} of robot {run['robot']!r} are not set in this "
-                              "worker's environment: export them before starting it")
+            message = (f"secret(s) {', '.join(missing)} of robot {run['robot']!r} are not set in this worker's "
+                       "environment: export them before starting it")
+            if ("robots", run["robot"]) not in loaded.origin:
+                raise ConfigError(message)
+            # Where the robot declares the first missing one: in the robot's own file, not robots.yaml.
+            where = ("secrets", robot.secrets.index(missing[0]))
+            raise ConfigError([loaded.problem("robots", run["robot"], where, message)])
         register_secrets(list(secrets.values()))
         opened = RunSession(project=loaded, robot_name=run["robot"], run_id=run["id"], inputs=run["inputs"] or {},
                             secrets=secrets, started_at=run.get("started_at"))

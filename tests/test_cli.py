@@ -123,6 +123,41 @@ def test_a_missing_secret_fails_the_run_with_what_to_do(make_project):
     assert "NOT_SET_ANYWHERE" in json.loads(done.stdout)["error"]
 
 
+def test_a_missing_secret_is_reported_in_the_file_of_its_robot(make_project):
+    root = make_project("include: [robots/*.yaml]\n", files={"robots/intake.yaml": """\
+        robots:
+          intake:
+            secrets: [HOME, PDF_PASSWORD_NOT_SET]
+            steps: [{log: hi}]
+        """})
+    done = retake(root, "run", "intake", "--json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["error"].startswith(
+        "robots/intake.yaml:3:21: secret(s) PDF_PASSWORD_NOT_SET of robot 'intake' are not set")
+
+
+def test_runs_show_with_the_start_of_several_ids_says_it_is_ambiguous(project):
+    ids = [json.loads(retake(project, "run", "greet", "--json").stdout)["run_id"] for _ in range(2)]
+    common = os.path.commonprefix(ids)
+    done = retake(project, "runs", "show", common)
+    assert done.returncode == 1
+    assert f"{common!r} is ambiguous: it starts the ids of 2 runs: " in done.stderr
+    assert all(f"{run_id} (greet)" in done.stderr for run_id in ids)
+    assert "no run 'zzz' in the ledger" in retake(project, "runs", "show", "zzz").stderr
+
+
+def test_runs_piped_shows_whole_ids_and_local_times_in_80_columns(project):
+    run_id = json.loads(retake(project, "run", "batch", "--json").stdout)["run_id"]
+    done = retake(project, "runs", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "…" not in done.stdout
+    assert "(times in Asia/Seoul)" in done.stdout
+    row = next(line for line in lines if run_id in line)
+    assert row.split()[1:4] == ["batch", "partial", "8/10"]
+
+
 def test_actions_lists_every_action(project):
     listed = json.loads(retake(project, "actions", "--json").stdout)
     names = {a["action"] for a in listed}

@@ -63,3 +63,24 @@ def test_files_function_cannot_leave_the_project(make_project, embedded):
     run = run_embedded(load_project(root), "peek", {})
     assert run["status"] == "failed"
     assert "outside the project" in run["error"]
+
+
+def test_files_of_a_folder_that_does_not_exist_fails_the_run_naming_it(make_project, embedded):
+    from orchestrator.loader import load_project
+    from orchestrator.submit import run_embedded
+
+    root = make_project("""\
+        robots:
+          intake:
+            inputs: {inbox: data/inbox}
+            items: "{{ files(inputs.inbox, '*.pdf') }}"
+            steps: [{log: "{{ item }}"}]
+        """)
+    loaded = load_project(root)
+    run = run_embedded(loaded, "intake", {})
+    assert run["status"] == "failed"
+    assert run["error"].startswith("files('data/inbox', '*.pdf'): folder data/inbox does not exist")
+    assert run["error"].endswith("create it, or fix the path")
+    (root / "data" / "inbox").mkdir(parents=True)
+    empty = run_embedded(loaded, "intake", {})
+    assert (empty["status"], empty["items_total"]) == ("succeeded", 0)

@@ -120,9 +120,9 @@ def test_run_finished_is_called_once_per_run_by_whoever_ends_it(embedded, make_p
               - if: "{{ item == 2 and not (files('fixed') | length) }}"
                 fail: "item 2 is wrong"
         """)
+        (root / "fixed").mkdir()  # files() of a folder that does not exist is an error
         loaded = load_project(root)
         first = run_embedded(loaded, "picky", {}, threads=2)
-        (root / "fixed").mkdir()
         (root / "fixed" / "yes").write_text("1")
         second_id = rerun(loaded, first["id"])
         second = wait_embedded(loaded, second_id, threads=2)

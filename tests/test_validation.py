@@ -207,6 +207,67 @@ CASES = {
             steps:
               - table.validate: {rows: [], unique: []}
         """, "robots.yaml:10:25:", "table.validate: say what a valid row is"),
+    "a word for a duration": ("""\
+        robots:
+          waiter:
+            steps:
+              - sleep: forever
+        """, "robots.yaml:10:16:", "'forever' is not a duration: write it like 500ms"),
+    "a where condition written as an expression": ("""\
+        robots:
+          picker:
+            steps:
+              - table.filter: {rows: [{amount: 9}], where: "{{ amount > 5 }}"}
+        """, "robots.yaml:10:52:", ('reads \'amount\', not defined before the step: write the condition without '
+                                    '{{ }} (where: "amount > 5")')),
+    "a regular expression in double quotes": ("""\
+        robots:
+          reader:
+            steps:
+              - pdf.extract: {file: a.pdf, fields: {po: {regex: "PO-\\d+"}}}
+        """, "robots.yaml:10:", ("found unknown escape character 'd'; in double quotes YAML reads \\d as an escape: "
+                                 "write regular expressions in single quotes: '\\d+'")),
+    "a bad regular expression is shown as written": ("""\
+        robots:
+          reader:
+            steps:
+              - pdf.extract: {file: a.pdf, fields: {po: {regex: 'PO-(\\d{5}'}}}
+        """, "robots.yaml:10:", "regex 'PO-(\\d{5}' is not a valid regular expression"),
+    "a column name YAML reads as a boolean": ("""\
+        robots:
+          picker:
+            steps:
+              - table.filter: {rows: [], columns: [No, qty]}
+        """, "robots.yaml:10:44:", 'table.filter: columns: YAML read No as false, not as text: write it in quotes ("No")'),
+    "a field name YAML reads as a boolean": ("""\
+        robots:
+          reader:
+            steps:
+              - pdf.extract:
+                  file: a.pdf
+                  tables: {lines: {columns: {qty: 0, off: 1}}}
+        """, "robots.yaml:12:46:", ('pdf.extract: tables.lines.columns: YAML read off as false, not as text: '
+                                    'write it in quotes ("off")')),
+    "two names YAML reads as the same boolean": ("""\
+        robots:
+          picker:
+            steps:
+              - table.validate: {rows: [], columns: {no: {required: true}, off: {required: true}}}
+        """, "robots.yaml:10:68:", ('duplicate key: YAML read off as false, not as text: write it in quotes ("off"), '
+                                    'as an earlier key')),
+    "an input name YAML reads as a boolean": ("""\
+        robots:
+          greet:
+            inputs: {yes: 1}
+            steps: [{log: hi}]
+        """, "robots.yaml:9:14:", 'inputs: YAML read yes as true, not as text: write it in quotes ("yes")'),
+    "a robot name YAML reads as a boolean": ("""\
+        robots:
+          on:
+            steps: [{log: hi}]
+          off:
+            steps: [{log: hi}]
+        """, "robots.yaml:10:3:", 'a robot name is text: YAML read off as false, not as text: write it in quotes ("off")'),
 }
 
 
@@ -253,6 +314,46 @@ def test_all_problems_are_listed_not_only_the_first(make_project):
             steps: [{log: "{{ inputs.nope }}"}]
         """)
     assert len(problems_of(root)) >= 3
+
+
+def test_a_robot_level_mistake_does_not_hide_the_step_mistakes_below_it(make_project):
+    found = problems_of(make_project("""\
+        robots:
+          reader:
+            manual_minutes: many
+            inputs: {inbox: {type: folder}}
+            steps:
+              - pdf.text: {file: "{{ inputs.inbox }}/a.pdf", layout: maybe}
+              - lgo: hi
+                timeout: 5 parsecs
+        schedules:
+          nightly:
+            robot: reader
+            misfire: sometimes
+            cron: "61 2 * * *"
+        """))
+    assert any(p.startswith("robots.yaml:9:21:") and "manual_minutes" in p for p in found), found
+    assert any(p.startswith("robots.yaml:10:") and "type: Input should be" in p for p in found), found
+    assert any(p.startswith("robots.yaml:12:") and "pdf.text: layout: Input should be a valid boolean" in p
+               for p in found), found
+    assert any(p.startswith("robots.yaml:13:") and "unknown action 'lgo'" in p for p in found), found
+    assert any(p.startswith("robots.yaml:14:") and "'5 parsecs' is not a duration" in p for p in found), found
+    assert any(p.startswith("robots.yaml:18:") and "misfire" in p for p in found), found
+    assert any(p.startswith("robots.yaml:19:") and "cron '61 2 * * *' is not valid" in p for p in found), found
+    assert not any("unknown robot" in p or "input 'inbox' is not declared" in p for p in found), found
+
+
+def test_a_where_condition_that_reads_declared_names_may_be_an_expression(make_project):
+    load_project(make_project("""\
+        robots:
+          picker:
+            inputs: {condition: "amount > 5", least: 1}
+            steps:
+              - set: {limit: 3}
+              - table.filter: {rows: [{amount: 9}], where: "{{ inputs.condition }}"}
+              - table.filter: {rows: [{amount: 9}], where: "{{ limit > inputs.least }}"}
+              - table.filter: {rows: [{amount: 9}], where: "amount > 5"}
+        """))
 
 
 def test_validate_command_exits_2_with_one_line_per_problem(make_project):

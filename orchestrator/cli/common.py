@@ -50,6 +50,28 @@ def ledger(loaded):  # noqa: ANN001, ANN201
     return projects.ledger_for(loaded)
 
 
+def find_run(ledger: Any, run_id: str, code: int = EXIT_FAILED) -> dict[str, Any]:
+    """The run with id `run_id` or the only one whose id starts so; else exit `code` saying which runs the
+    start of an id matches, when it matches more than one."""
+    run = ledger.find_run(run_id)
+    if run is not None:
+        return run
+    from sqlalchemy import select
+
+    from orchestrator.ledger.db import reading
+    from orchestrator.ledger.tables import runs
+
+    shown = 5
+    with reading(ledger.engine) as conn:
+        matches = list(conn.execute(select(runs.c.id, runs.c.robot).where(runs.c.id.like(f"{run_id}%"))
+                                    .order_by(runs.c.id.desc()).limit(shown + 1)))
+    if not matches:
+        fail(f"no run {run_id!r} in the ledger: `retake runs` lists them", code)
+    listed = ", ".join(f"{m.id} ({m.robot})" for m in matches[:shown]) + (", ..." if len(matches) > shown else "")
+    fail(f"{run_id!r} is ambiguous: it starts the ids of {'more than ' * (len(matches) > shown)}"
+         f"{min(len(matches), shown)} runs: {listed}; give more of the id", code)
+
+
 def iso(value: Any) -> Any:
     """Ledger datetimes as ISO 8601 in UTC (SQLite hands them back without a zone)."""
     import datetime as dt

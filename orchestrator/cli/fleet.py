@@ -8,7 +8,7 @@ import typer
 
 from orchestrator.cli import app
 from orchestrator.cli.common import (EXIT_FAILED, EXIT_INVALID, EXIT_OK, JsonOption, ProjectOption, dump_json,
-                                     fail, iso, load, run_record)
+                                     fail, find_run, iso, load, run_record)
 
 
 @app.command()
@@ -107,9 +107,7 @@ def cancel(run_id: str = typer.Argument(..., help="The run (or a unique start of
 
     loaded = load(project)
     ledger = projects.ledger_for(loaded)
-    run = ledger.find_run(run_id)
-    if run is None:
-        fail(f"no run {run_id!r} (or more than one starts so): `retake runs` lists them", EXIT_INVALID)
+    run = find_run(ledger, run_id, EXIT_INVALID)
     closed = stop(ledger, run["id"], reason="cancelled by the user")
     if closed is None:
         fail(f"run {run['id']} has already ended ({run['status']}): nothing to cancel", EXIT_FAILED)
@@ -136,9 +134,7 @@ def rerun(run_id: str = typer.Argument(..., help="The run whose failed items to 
     loaded = load(project)
     logs.configure("WARNING" if not json_ else None)
     ledger = projects.ledger_for(loaded)
-    parent = ledger.find_run(run_id)
-    if parent is None:
-        fail(f"no run {run_id!r} (or more than one starts so): `retake runs` lists them", EXIT_INVALID)
+    parent = find_run(ledger, run_id, EXIT_INVALID)
     if parent["status"] in ("queued", "running"):
         fail(f"run {parent['id']} is still {parent['status']}: wait for it or `retake cancel` it first")
     new_id = queue_rerun(loaded, parent["id"], include_cancelled=cancelled)

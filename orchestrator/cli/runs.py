@@ -7,7 +7,16 @@ from typing import Any, Optional
 import typer
 
 from orchestrator.cli import app
-from orchestrator.cli.common import JsonOption, ProjectOption, dump_json, fail, iso, load, run_record
+from orchestrator.cli.common import (
+    JsonOption,
+    ProjectOption,
+    dump_json,
+    fail,
+    find_run,
+    iso,
+    load,
+    run_record,
+)
 
 runs_app = typer.Typer(help="The runs in the ledger, newest first; `retake runs show RUN_ID` for one run.",
                        no_args_is_help=False, invoke_without_command=True)
@@ -35,26 +44,57 @@ def runs(ctx: typer.Context,
     if json_:
         dump_json([run_record(r) for r in rows])
         return
-    print_runs(rows)
+    print_runs(rows, loaded.spec.timezone)
 
 
-def print_runs(rows: list[dict[str, Any]], title: str = "Runs") -> None:
+def print_runs(rows: list[dict[str, Any]], timezone: str = "UTC", title: str = "Runs") -> None:
+    """The runs as a table, times in the project's zone. Ids are never cut: below 110 columns (a pipe is
+    80) the table drops the failed count (`partial` says some failed), the trigger and the seconds."""
+    from rich import box
     from rich.table import Table
 
     from orchestrator.cli.common import console
     from orchestrator.durations import format_duration
 
-    table = Table(title=title)
-    for column in ("run", "robot", "status", "items ok/total", "failed", "started", "duration", "trigger"):
-        table.add_column(column, no_wrap=column in ("run", "status", "started"))
+    out = console()
+    wide = out.width >= 110
+    table = Table(title=f"{title} (times in {timezone})", box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD,
+                  pad_edge=wide)
+    table.add_column("run", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=3))
+    table.add_column("robot", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("items ok/total" if wide else "ok/all", no_wrap=True)
+    if wide:
+        table.add_column("failed")
+    table.add_column("started", no_wrap=True)
+    table.add_column("duration" if wide else "took", no_wrap=True)
+    if wide:
+        table.add_column("trigger")
     colours = {"succeeded": "green", "partial": "yellow", "failed": "red", "running": "cyan"}
     for r in rows:
-        started = iso(r["started_at"] or r["queued_at"])
-        table.add_row(r["id"], r["robot"], f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
-                      f"{r['items_succeeded']}/{r['items_total']}", str(r["items_failed"]),
-                      str(started)[:19].replace("T", " "),
-                      format_duration(r["duration_s"]) if r["duration_s"] is not None else "-", r["trigger"])
-    console().print(table)
+        started = local_time(r["started_at"] or r["queued_at"], timezone)
+        cells = [r["id"], r["robot"], f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+                 f"{r['items_succeeded']}/{r['items_total']}"]
+        if wide:
+            cells.append(str(r["items_failed"]))
+        cells.append(started.strftime("%Y-%m-%d %H:%M:%S" if wide else "%m-%d %H:%M") if started else "-")
+        cells.append(format_duration(r["duration_s"]) if r["duration_s"] is not None else "-")
+        if wide:
+            cells.append(r["trigger"])
+        table.add_row(*cells)
+    out.print(table)
+
+
+def local_time(value: Any, timezone: str) -> Any:
+    """A ledger time (UTC; SQLite gives it back without a zone) in `timezone`, or None."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(value, dt.datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(ZoneInfo(timezone))
 
 
 @runs_app.command("show")
@@ -65,9 +105,7 @@ def show(run_id: str = typer.Argument(..., help="The run id (or a unique start o
 
     loaded = load(project)
     ledger = projects.ledger_for(loaded)
-    run = ledger.find_run(run_id)
-    if run is None:
-        fail(f"no run {run_id!r} in the ledger: `retake runs` lists them", 1)
+    run = find_run(ledger, run_id)
     detail = run_detail(ledger, run)
     if json_:
         dump_json(detail)
