@@ -185,3 +185,19 @@ def test_init_makes_a_project_that_validates_runs_and_schedules(tmp_path):
                                                              "holiday: Chuseok"]
     again = cli("init", ".")
     assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_runs_show_and_report_print_error_text_in_square_brackets_as_written(make_project):
+    root = make_project("""
+robots:
+  brackets:
+    manual_minutes: 1
+    steps:
+      - fail: 'no element [id="total"] in [b]row[/b]'
+""")
+    done = retake(root, "run", "brackets", "--json")
+    run_id = json.loads(done.stdout)["run_id"]
+    shown = retake(root, "runs", "show", run_id, env={"COLUMNS": "250"}).stdout
+    assert 'no element [id="total"] in [b]row[/b]' in shown
+    report = retake(root, "report", env={"COLUMNS": "250"}).stdout
+    assert 'no element [id="total"] in [b]row[/b]' in report

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 
 from orchestrator.cli import app
 from orchestrator.cli.common import (
@@ -73,7 +74,7 @@ def print_runs(rows: list[dict[str, Any]], timezone: str = "UTC", title: str = "
     colours = {"succeeded": "green", "partial": "yellow", "failed": "red", "running": "cyan"}
     for r in rows:
         started = local_time(r["started_at"] or r["queued_at"], timezone)
-        cells = [r["id"], r["robot"], f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
+        cells = [r["id"], escape(r["robot"]), f"[{colours.get(r['status'], 'white')}]{r['status']}[/]",
                  f"{r['items_succeeded']}/{r['items_total']}"]
         if wide:
             cells.append(str(r["items_failed"]))
@@ -158,8 +159,8 @@ def _print_detail(detail: dict[str, Any]) -> None:
     for it in detail["items_detail"]:
         error = it["error"] or {}
         retries = sum(1 for a in it["attempts"] if a["status"] == "failed")
-        table.add_row(str(it["index"]), it["key"], it["status"], error.get("kind") or "", error.get("step") or "",
-                      error.get("message") or "", str(retries),
-                      "\n".join(f"{a['kind']}: {a['path']}" for a in it["artifacts"]))
+        table.add_row(*map(escape, (str(it["index"]), it["key"], it["status"], error.get("kind") or "",
+                                    error.get("step") or "", error.get("message") or "", str(retries),
+                                    "\n".join(f"{a['kind']}: {a['path']}" for a in it["artifacts"]))))
     out.print(table)
     out.print(f"log: {detail['log']}")

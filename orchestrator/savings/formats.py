@@ -93,6 +93,7 @@ def to_xlsx(report: dict[str, Any], path: Path) -> None:
 def render_table(report: dict[str, Any], *, by_period: bool) -> Any:
     """rich renderables for the terminal."""
     from rich.console import Group
+    from rich.markup import escape
     from rich.table import Table
 
     currency = report["currency"]
@@ -117,8 +118,8 @@ def render_table(report: dict[str, Any], *, by_period: bool) -> Any:
         for column in ("robot", "kind", "step", "items", "example"):
             failures.add_column(column, justify="right" if column == "items" else "left")
         for reason in report["failures"]:
-            failures.add_row(reason["robot"], reason["error_kind"], reason["step"] or "-", str(reason["count"]),
-                             (reason.get("example") or "")[:80])
+            failures.add_row(*map(escape, (reason["robot"], reason["error_kind"], reason["step"] or "-",
+                                           str(reason["count"]), (reason.get("example") or "")[:80])))
         parts.append(failures)
     from rich.text import Text
 
