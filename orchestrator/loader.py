@@ -73,7 +73,7 @@ def load_project(start: str | Path | None = None, *, check: bool = True) -> Load
     data = manifest.data if isinstance(manifest.data, dict) else {}
     if not isinstance(manifest.data, dict):
         raise ConfigError([manifest.problem((), "robots.yaml must be a mapping (version, project, robots, ...)")])
-    head = {k: v for k, v in data.items() if k not in ("robots", "schedules")}
+    head = {k: v for k, v in data.items() if k not in ("robots", "schedules") and not _extension(k)}
     project = _validate(Project, head, manifest, problems, ()) or Project()
     loaded = LoadedProject(root=root, spec=project, sources={MANIFEST: manifest})
     _add_parts(loaded, manifest, data, problems)
@@ -93,7 +93,7 @@ def load_project(start: str | Path | None = None, *, check: bool = True) -> Load
             if not isinstance(src.data, dict):
                 problems.append(src.problem((), "an included file must be a mapping with robots: and/or schedules:"))
                 continue
-            extra = {k: v for k, v in src.data.items() if k not in ("robots", "schedules")}
+            extra = {k: v for k, v in src.data.items() if k not in ("robots", "schedules") and not _extension(k)}
             _validate(Fragment, extra, src, problems, ())
             _add_parts(loaded, src, src.data, problems)
     if check:
@@ -103,6 +103,11 @@ def load_project(start: str | Path | None = None, *, check: bool = True) -> Load
     if problems:
         raise ConfigError(sorted(set(problems), key=lambda p: (p.file, p.line, p.col)))
     return loaded
+
+
+def _extension(key: Any) -> bool:
+    """A top-level `x-...` key holds YAML anchors to reuse (`x-login: &login [...]`): not read itself."""
+    return isinstance(key, str) and key.startswith("x-")
 
 
 def _add_parts(loaded: LoadedProject, src: Source, data: dict[str, Any], problems: list[Problem]) -> None:

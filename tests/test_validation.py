@@ -461,3 +461,20 @@ def test_the_robots_shipped_with_retake_validate_clean():
                           capture_output=True, text=True, cwd=root, check=False)
     assert done.returncode == 0, done.stderr
     assert len(load_project(root).spec.robots) >= 4
+
+
+def test_top_level_x_keys_hold_yaml_anchors_and_are_not_read(make_project):
+    root = make_project("""
+include: [robots/*.yaml]
+x-greeting: &greeting {log: "hello"}
+robots:
+  first:
+    steps: [*greeting]
+""", files={"robots/more.yaml": """\
+        x-step: &step {log: "again"}
+        robots:
+          second:
+            steps: [*step, *step]
+        """})
+    robots = load_project(root).spec.robots  # no ConfigError
+    assert [s.args for s in robots["first"].steps + robots["second"].steps] == ["hello", "again", "again"]
