@@ -7,6 +7,7 @@ are described in `browser_locators`. Playwright is imported only when a browser 
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -118,22 +119,32 @@ def fill(ctx: Any, args: FillArgs) -> None:
           delay_ms=args.delay_ms)
 
 
+OPTIONS = ("el => el.tagName === 'SELECT' ? [...el.options].map(o => [o.value, o.label.replace(/\\s+/g, ' ').trim()])"
+           " : null")
+
+
 def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float) -> list[str]:
-    options = loc.evaluate("el => el.tagName === 'SELECT' ? [...el.options].map(o => [o.value, o.label.trim()])"
-                           " : null", timeout=timeout)
-    if options is None:  # a list drawn by the page (an ARIA combobox or listbox)
-        return [_pick_option(loc, want, timeout=timeout) for want in (labels or values or [])]
-    if labels:
-        return loc.select_option(label=labels, timeout=timeout)
-    chosen = []
-    for want in values or []:
-        match = next((v for v, _ in options if v == want), None) \
-            or next((v for v, label in options if label == want), None) \
-            or next((v for v, label in options if label.lower() == want.lower()), None)
-        if match is None:
-            raise BusinessError(f"no option {want!r} in the list (options: {', '.join(l for _, l in options)})")
-        chosen.append(match)
-    return loc.select_option(value=chosen, timeout=timeout)
+    """Choose options by value or visible text; options a script of the page has yet to add (a list
+    filled after the page loaded, or after another field changed) are waited for until `timeout`."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        options = loc.evaluate(OPTIONS, timeout=timeout)
+        if options is None:  # a list drawn by the page (an ARIA combobox or listbox)
+            return [_pick_option(loc, want, timeout=timeout) for want in (labels or values or [])]
+        if labels:
+            return loc.select_option(label=labels, timeout=timeout)
+        chosen, missing = [], []
+        for want in values or []:
+            plain = " ".join(want.split())
+            match = next((v for v, _ in options if v == want), None) \
+                or next((v for v, label in options if label == plain), None) \
+                or next((v for v, label in options if label.lower() == plain.lower()), None)
+            (chosen if match is not None else missing).append(match if match is not None else want)
+        if not missing:
+            return loc.select_option(value=chosen, timeout=timeout)
+        if time.monotonic() >= deadline:
+            raise BusinessError(f"no option {missing[0]!r} in the list (options: {', '.join(l for _, l in options)})")
+        loc.page.wait_for_timeout(100)
 
 
 def _pick_option(loc: Any, want: str, *, timeout: float) -> str:
@@ -184,6 +195,15 @@ def select(ctx: Any, args: SelectArgs) -> list[str]:
 
 class CheckArgs(Located):
     checked: bool = True
+
+    @field_validator("checked", mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> bool:
+        """`checked: N`, `아니오`, `0`: the words of a sheet's yes/no column."""
+        answer = browser_forms.yes_no(value)
+        if answer is None:
+            raise ValueError(f"{value!r} is not a yes or no (yes/no, y/n, true/false, 1/0, on/off, x, 예/아니오)")
+        return answer
 
 
 @action("browser.check", args=CheckArgs, scalar="locator")
@@ -336,7 +356,7 @@ def press(ctx: Any, args: PressArgs) -> None:
         return
     loc = target(ctx, browser, args.locator, what)
     with guard(ctx, browser, what, timeout_ms=timeout), browser.settling():  # Enter may send a form
-        loc.press(args.key, timeout=timeout)
+        loc.press(args.key, timeout=timeout, no_wait_after=True)  # the next page: waited for by settling
 
 
 class UploadArgs(Located):

@@ -102,6 +102,9 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
             if errors:
                 raise BusinessError("browser.fill_form: " + "; ".join(
                     f"{entries[r['i']][0]}: {r['message']}" for r in errors))
+            if result.get("invalid"):
+                raise BusinessError("browser.fill_form: the browser did not send the form: " + "; ".join(
+                    result["invalid"]) + " (the page's own checks: required fields, number ranges, formats)")
             done = {r["i"] for r in result["results"] if r["status"] == "ok"}
             pending = [i for i in pending if i not in done]
             submitted = result["submitted"]
@@ -149,9 +152,15 @@ def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: 
                             "'listbox')) ? 'select' : (el.type === 'checkbox' || el.type === 'radio') ? 'check' : "
                             "'text'", timeout=timeout)
         if kind == "select":
-            _select(loc, values=[text], labels=None, timeout=timeout)
+            try:
+                _select(loc, values=[text], labels=None, timeout=timeout)
+            except BusinessError as exc:
+                raise BusinessError(f"{what}: {exc}") from None
         elif kind == "check":
-            set_checked(loc, text.strip().lower() not in ("", "false", "no", "off", "0", "none", "null"),
-                        timeout=timeout, what=what)
+            want = browser_forms.yes_no(text)
+            if want is None and loc.evaluate("el => el.type", timeout=timeout) != "radio":
+                raise BusinessError(f"{what}: {text!r} is not a yes or no (yes/no, y/n, true/false, 1/0, on/off, "
+                                    "x, 예/아니오)")
+            set_checked(loc, want is not False, timeout=timeout, what=what)
     if kind == "text":
         _fill(ctx, browser, loc, text, what=what)

@@ -51,7 +51,9 @@ class Settling:
         that the next step (a form script, a text read) does not see the page being left. `frame`: the
         Frame the element is in, when it is in an iframe."""
         with self.settling(frame):
-            loc.click(timeout=timeout, **options)
+            # not Playwright's own wait for a navigation the click starts: it is bound by the element's
+            # `timeout`; settling waits for the next page up to `navigation_timeout` (a slow server)
+            loc.click(timeout=timeout, no_wait_after=True, **options)
 
     @contextmanager
     def settling(self, frame: Any = None) -> Iterator[None]:
