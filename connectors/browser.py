@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from connectors import browser_forms, browser_locators
+from connectors.browser_dialogs import DialogAnswer, answering
 from connectors.browser_guard import guard
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
@@ -59,9 +60,11 @@ class ClickArgs(Located):
     count: int = 1
     force: bool = False
     modifiers: list[Literal["Alt", "Control", "Meta", "Shift"]] = []
+    dialog: DialogAnswer = None  # this step's dialogs: accept, dismiss, or the text to answer a prompt
 
 
 @action("browser.click", args=ClickArgs, scalar="locator")
+@answering
 def click(ctx: Any, args: ClickArgs) -> str:
     """Click an element (waits until it is visible, enabled and still; when the click submits a form or
     follows a link, also until the next page has loaded); returns the page URL after.
@@ -258,22 +261,6 @@ def hover(ctx: Any, args: UncheckArgs) -> None:
         loc.hover(timeout=browser.timeout_ms(ctx))
 
 
-class NavigateArgs(Args):
-    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
-
-
-@action("browser.reload", args=NavigateArgs)
-def reload(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
-    """Load the page again; returns {url, status, title} like browser.goto. `browser.reload: {}`"""
-    return _navigate(ctx, "browser.reload", lambda page, t: page.reload(wait_until=args.wait_until, timeout=t))
-
-
-@action("browser.back", args=NavigateArgs)
-def back(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
-    """Go back one page in the history; returns {url, status, title}. `browser.back: {}`"""
-    return _navigate(ctx, "browser.back", lambda page, t: page.go_back(wait_until=args.wait_until, timeout=t))
-
-
 def _navigate(ctx: Any, what: str, move: Any) -> dict[str, Any]:
     browser = open_browser(ctx)
     timeout = browser.timeout_ms(ctx, navigation=True)
@@ -284,65 +271,16 @@ def _navigate(ctx: Any, what: str, move: Any) -> dict[str, Any]:
                 "title": browser.page.title() if ctx.output_used else None}
 
 
-class SwitchArgs(Args):
-    to: Any = "last"
-
-
-@action("browser.switch_page", args=SwitchArgs, scalar="to")
-def switch_page(ctx: Any, args: SwitchArgs) -> dict[str, Any]:
-    """Work in another tab or popup of the run: `last` (waits for a new one), `first`, a number from 0, or a
-    URL glob (`**/lookup*`, `re:` for a regular expression); returns {url, title, index}.
-
-    `browser.switch_page: last` after a click that opens a popup; `browser.switch_page: first` to come back."""
-    import fnmatch
-    import re
-
-    browser = open_browser(ctx)
-    timeout = browser.timeout_ms(ctx)
-    with guard(ctx, browser, f"browser.switch_page {args.to}", timeout_ms=timeout):
-        pages = browser.context.pages
-        if args.to == "last" and pages[-1] is browser.page:
-            pages = [*pages, browser.context.wait_for_event("page", timeout=timeout)]
-        target_page = None
-        if args.to in ("last", "first"):
-            target_page = pages[-1] if args.to == "last" else pages[0]
-        elif isinstance(args.to, int) or str(args.to).lstrip("-").isdigit():
-            index = int(args.to)
-            target_page = pages[index] if -len(pages) <= index < len(pages) else None
-        else:
-            text = str(args.to)
-            match = (lambda url: re.search(text[3:], url)) if text.startswith("re:") else \
-                (lambda url: fnmatch.fnmatch(url, text))
-            target_page = next((p for p in reversed(pages) if match(p.url)), None)
-        if target_page is None:
-            raise BusinessError(f"browser.switch_page: no page {args.to!r} among {len(pages)}: "
-                                f"{', '.join(p.url for p in pages)}")
-        target_page.wait_for_load_state("domcontentloaded", timeout=timeout)
-        browser.page = target_page
-        target_page.bring_to_front()
-        return {"url": target_page.url, "title": target_page.title(), "index": pages.index(target_page)}
-
-
-@action("browser.close_page", args=NavigateArgs)
-def close_page(ctx: Any, args: NavigateArgs) -> dict[str, Any]:
-    """Close the current tab or popup and go back to the run's first page. `browser.close_page: {}`"""
-    browser = open_browser(ctx)
-    with guard(ctx, browser, "browser.close_page"):
-        pages = browser.context.pages
-        if len(pages) > 1:
-            browser.page.close()
-        browser.page = browser.context.pages[0]
-        return {"url": browser.page.url, "title": browser.page.title(), "index": 0}
-
-
 class PressArgs(Args):
     key: str
     locator: Any = None
+    dialog: DialogAnswer = None  # this step's dialogs: accept, dismiss, or the text to answer a prompt
 
     _v = field_validator("locator")(lambda v: None if v is None else _locator(v))
 
 
 @action("browser.press", args=PressArgs, scalar="key")
+@answering
 def press(ctx: Any, args: PressArgs) -> None:
     """Press a key or chord (Enter, Tab, Control+A), in a field when a locator is given.
 
@@ -355,8 +293,9 @@ def press(ctx: Any, args: PressArgs) -> None:
             browser.page.keyboard.press(args.key)
         return
     loc = target(ctx, browser, args.locator, what)
-    with guard(ctx, browser, what, timeout_ms=timeout), browser.settling():  # Enter may send a form
-        loc.press(args.key, timeout=timeout, no_wait_after=True)  # the next page: waited for by settling
+    # Enter may send a form: the next page is waited for
+    with guard(ctx, browser, what, timeout_ms=timeout), browser.settling(), browser.slow_server():
+        loc.press(args.key, timeout=timeout)
 
 
 class UploadArgs(Located):
@@ -414,4 +353,4 @@ def wait_for(ctx: Any, args: WaitArgs) -> Any:
     return browser.page.url
 
 
-from connectors import browser_fill_form, browser_read  # noqa: F401  - register their actions
+from connectors import browser_fill_form, browser_pages, browser_read  # noqa: F401 - register their actions

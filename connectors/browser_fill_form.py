@@ -12,6 +12,7 @@ from pydantic import field_validator
 
 from connectors import browser_forms, browser_locators
 from connectors.browser import Args, _fill, _select, set_checked, target
+from connectors.browser_dialogs import DialogAnswer, answering
 from connectors.browser_guard import guard
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
@@ -23,6 +24,7 @@ class FormArgs(Args):
     submit: Any = None
     method: Literal["fast", "fill"] = "fast"
     frame: str | list[str] | None = None  # the form is inside this iframe (a list: nested frames)
+    dialog: DialogAnswer = None  # this step's dialogs: accept, dismiss, or the text to answer a prompt
 
     @field_validator("fields")
     @classmethod
@@ -67,6 +69,7 @@ def _field_spec(spec: Any) -> Any:
 
 
 @action("browser.fill_form", args=FormArgs)
+@answering
 def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
     """Fill several fields in one step (text, numbers, dates, dropdowns, check boxes), then optionally
     click `submit`. Keys are field names (label, name, id or placeholder), selectors or locators.

@@ -20,6 +20,8 @@ from orchestrator.timeouts import interrupt_with, time_limit
 
 CRASH_WORDS = ("has been closed", "crashed", "connection closed", "target closed", "browser has disconnected",
                "browser closed")  # compared in lower case
+BAD_SELECTOR_WORDS = ("while parsing css selector", "while parsing selector", "is not a valid xpath expression",
+                      "is not a valid selector")  # Playwright's and the page's words, in lower case
 HANG_GRACE_S = 10.0  # a browser call unanswered this long after its own timeout is stopped
 OPEN_LIMIT_S = 90.0  # launching a browser and opening a context; closing one
 
@@ -76,7 +78,27 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
         if "malformed value" in text or "cannot type text into input[type=number]" in text:
             raise BusinessError(f"{what}: the field refuses this value ({message}); check its format: dates "
                                 "as YYYY-MM-DD, numbers without thousands separators") from None
+        if any(words in text for words in BAD_SELECTOR_WORDS):
+            raise located(ctx, f"{what}: the locator is not a valid selector and can never match ({message}); "
+                          "fix it in the robot: CSS such as `a.btn`, `xpath=//a[@id='x']`, or {role: ..., name: ...}"
+                          ) from None
         if "strict mode violation" in str(exc):
             raise ApplicationError(f"{what}: the locator matches more than one element ({message}); make it "
-                                   "more precise, or add `nth: 0`") from None
+                                   "more precise: `exact: true` when its name is part of others' (Save, Save "
+                                   "draft), `has_text:` or `within:`; `nth: 0` only when any of them will do"
+                                   ) from None
         raise ApplicationError(f"{what}: {message}") from None
+
+
+def located(ctx: Any, message: str) -> ConfigError:
+    """A configuration error pointing at the step being run (its file and line), not retried."""
+    session, step = ctx.session, ctx.step
+    for section in ("steps", "on_failure"):
+        for i, candidate in enumerate(getattr(session.robot, section, None) or []):
+            if candidate is step:
+                try:
+                    return ConfigError([session.project.problem("robots", session.robot_name,
+                                                                (section, i, step.action), message)])
+                except (KeyError, AttributeError):
+                    return ConfigError(message)
+    return ConfigError(message)

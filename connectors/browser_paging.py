@@ -1,24 +1,62 @@
 """Following a list's "next page" control, for `browser.table` with `next:`.
 
-A page turn is a click on the control, then a wait until the table shows something else: a new page
-loaded by a link or a form, or rows replaced by a script in the same page. The last page is the one
-where the control is missing, disabled or hidden, or where a click changes nothing; a page seen before
+A page turn is a click on the control, then a wait until the table shows something else and has
+settled: a new page loaded by a link or a form, or rows replaced by a script in the same page. A table
+is not a page yet while it is busy: `aria-busy="true"` on it, around it or inside it, rows that only say
+"Loading..." (or "Please wait", "로딩 중", "불러오는 중", "読み込み中"...), no data row at all, or a single
+row of one cell across the table (a spinner or a message). It has settled when it shows the same thing
+twice STEADY_MS apart while none of the requests the page's scripts started after the click (fetch,
+XHR) is still under way (a page that keeps a request open is taken after NETWORK_CAP_MS of calm).
+
+The last page is the one where the control is missing, disabled or hidden, or where a click changes
+nothing within the browser's own `timeout` (not the step's whole time limit: while a request started by
+the click is under way, the wait goes on up to the step's limit, for a slow server). A page seen before
 also ends the walk (a "next" that goes round in circles).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Self
 
 from connectors import browser_locators
+from connectors.browser_guard import guard
 
 LEAVING = ("Execution context was destroyed", "Cannot find context", "navigation")
 STEADY_MS = 100  # a table that shows the same thing twice this far apart has finished changing
+NETWORK_CAP_MS = 2000  # steady this long, a table is taken even with a request still open (long polling)
+WATCHED = frozenset({"fetch", "xhr", "document"})  # the requests that bring a page's rows
 DISABLED_SCRIPT = """el => el.disabled || el.getAttribute('aria-disabled') === 'true'
   || !!el.closest('.disabled, [disabled], [aria-disabled="true"]')
   || (el.getClientRects().length === 0) || getComputedStyle(el).visibility === 'hidden'
   || getComputedStyle(el).pointerEvents === 'none'"""
+
+# [text shown, state]: '' a page; 'loading' busy or only "Loading..." rows; 'empty' no data row, or one
+# row of a single cell across the table (a spinner, "No data").
+SNAPSHOT_SCRIPT = r"""t => {
+  const text = t.innerText;
+  if (t.getAttribute('aria-busy') === 'true' || t.closest('[aria-busy="true"]') || t.querySelector('[aria-busy="true"]'))
+    return [text, 'loading'];
+  const aria = t.tagName !== 'TABLE';
+  const rows = aria ? [...t.querySelectorAll('[role=row]')] : [...t.rows];
+  const cells = aria ? tr => [...tr.querySelectorAll('[role=cell], [role=gridcell], [role=columnheader], [role=rowheader]')]
+      .filter(c => c.closest('[role=row]') === tr) : tr => [...tr.cells];
+  const inHead = tr => !aria && tr.parentElement.tagName === 'THEAD';
+  const allHead = tr => cells(tr).every(c => c.tagName === 'TH' || c.getAttribute('role') === 'columnheader');
+  let lead = 0;  // the header: the rows at the top made only of header cells (and those of a <thead>)
+  while (lead < rows.length && (inHead(rows[lead]) || allHead(rows[lead]))) lead++;
+  const clean = el => (el.innerText || '').replace(/\s+/g, ' ').trim();
+  const data = rows.slice(lead).filter(tr => cells(tr).length && !inHead(tr) && clean(tr));
+  if (!data.length) return [text, 'empty'];
+  const WORDS = /^(loading|please wait|one moment|searching|fetching|로딩|로드\s?중|불러오(는|고)|조회\s?중|검색\s?중|처리\s?중|잠시만|読み込|読込|ロード中|お待ち|加载|載入|正在)/i;
+  const filled = tr => cells(tr).filter(c => clean(c)).length;
+  if (data.every(tr => filled(tr) === 1 && clean(tr).length <= 40 && WORDS.test(clean(tr)))) return [text, 'loading'];
+  const width = Math.max(...rows.map(tr => cells(tr).reduce((n, c) => n + Math.max(1, c.colSpan
+    || Number(c.getAttribute('aria-colspan')) || 1), 0)));
+  if (data.length === 1 && cells(data[0]).length === 1 && width > 1) return [text, 'empty'];
+  return [text, ''];
+}"""
 
 
 def next_control(page: Any, spec: Any) -> Any | None:
@@ -30,29 +68,97 @@ def next_control(page: Any, spec: Any) -> Any | None:
     return None
 
 
-def fingerprint(table: Any) -> str | None:
-    """What the table shows now (None while the page is being replaced or the table is not there)."""
+def snapshot(table: Any) -> tuple[str, str] | None:
+    """(what the table shows, its state: '' a page, 'loading', 'empty'); None while the page is being
+    replaced or the table is not there."""
     try:
         if not table.count():
             return None
-        return table.first.evaluate("t => t.innerText")
+        text, state = table.first.evaluate(SNAPSHOT_SCRIPT)
+        return text, state
     except Exception as exc:
         if any(word in str(exc) for word in LEAVING):
             return None  # the page is being replaced: no table for the moment
         raise  # (a crashed browser is not the last page)
 
 
-def turn(browser: Any, control: Any, table: Any, before: str | None, *, timeout_ms: float) -> str | None:
-    """Click `control` and wait until `table` shows something other than `before`, and has stopped
-    changing (a "Loading..." row replaced by the rows); returns what it shows then, or None when nothing
-    changed within the timeout (the control did nothing: the last page)."""
-    browser.click_and_settle(control, timeout=timeout_ms)
-    deadline = time.monotonic() + timeout_ms / 1000
-    last = before
-    while time.monotonic() < deadline:
+def first_page(browser: Any, table: Any, *, timeout_ms: float, loading_ms: float) -> str | None:
+    """What the table shows once it has stopped loading (busy, or only "Loading..." rows), waited for up
+    to `loading_ms` (the browser's timeout); a table still loading then is taken as it is."""
+    table.first.wait_for(state="attached", timeout=timeout_ms)
+    deadline = time.monotonic() + loading_ms / 1000
+    shown = snapshot(table)
+    while (shown is None or shown[1] == "loading") and time.monotonic() < deadline:
         browser.page.wait_for_timeout(STEADY_MS)
-        now = fingerprint(table)
-        if now is not None and now != before and now == last:
-            return now
-        last = now
+        shown = snapshot(table)
+    return None if shown is None else shown[0]
+
+
+class Requests:
+    """The page's requests (fetch, XHR, documents) under way, counted from `__enter__` on."""
+
+    def __init__(self, page: Any):
+        self.page = page
+        self.open: set[Any] = set()
+        self.handlers = {"request": self._started, "requestfinished": self._ended, "requestfailed": self._ended}
+
+    def _started(self, request: Any) -> None:
+        if request.resource_type in WATCHED:
+            self.open.add(request)
+
+    def _ended(self, request: Any) -> None:
+        self.open.discard(request)
+
+    def __enter__(self) -> Self:
+        for event, handler in self.handlers.items():
+            self.page.on(event, handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for event, handler in self.handlers.items():
+            self.page.remove_listener(event, handler)
+
+
+def turn(browser: Any, control: Any, table: Any, before: str | None, *, timeout_ms: float,
+         limit_ms: float | None = None) -> str | None:
+    """Click `control` and wait until `table` shows something other than `before` and has settled (see
+    the module's note); returns what it shows then, or None when nothing changed within `timeout_ms`
+    (the last page). While a request the click started is under way, the wait goes on up to `limit_ms`."""
+    page = browser.page
+    with Requests(page) as requests:
+        browser.click_and_settle(control, timeout=timeout_ms)
+        started = time.monotonic()
+        deadline, limit = started + timeout_ms / 1000, started + max(timeout_ms, limit_ms or 0) / 1000
+        last, since = None, started
+        while time.monotonic() < (limit if requests.open else deadline):
+            page.wait_for_timeout(STEADY_MS)
+            now = snapshot(table)
+            if now != last:
+                last, since = now, time.monotonic()
+                continue
+            if now is None or now[0] == before or now[1]:
+                continue  # not a new page (yet)
+            if not requests.open or (time.monotonic() - since) * 1000 >= NETWORK_CAP_MS:
+                return now[0]
     return None
+
+
+def more_pages(ctx: Any, browser: Any, table: Any, *, spec: Any, first: str | None, max_pages: int,
+               timeout_ms: float, what: str, read: Callable[[], list[Any]]) -> list[Any]:
+    """The rows of the pages after the first (`read()` reads the page shown), up to `max_pages` in all.
+    Each turn is guarded on its own, so that a long list is bounded by the step's limit, not by the
+    limit of one browser call."""
+    rows: list[Any] = []
+    seen, shown = {first}, first
+    turn_ms = min(timeout_ms, browser.options.timeout * 1000)  # the browser's timeout, not the step's budget
+    for _ in range(max_pages - 1):
+        with guard(ctx, browser, what, timeout_ms=timeout_ms):
+            control = next_control(browser.page, spec)
+            if control is None:
+                break
+            shown = turn(browser, control, table, shown, timeout_ms=turn_ms, limit_ms=timeout_ms)
+            if shown is None or shown in seen:
+                break
+            seen.add(shown)
+            rows += read()
+    return rows

@@ -143,18 +143,14 @@ def table(ctx: Any, args: TableArgs) -> list[Any]:
     loc = target(ctx, browser, args.locator, what)
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
+        shown = browser_paging.first_page(browser, loc, timeout_ms=timeout,  # (not while "Loading...")
+                                          loading_ms=min(timeout, browser.options.timeout * 1000))
         data = loc.first.evaluate(TABLE_SCRIPT, args.header, timeout=timeout)
-        rows, shown = list(data["rows"]), browser_paging.fingerprint(loc)
-        seen = {shown}
-        for _ in range(args.max_pages - 1 if args.next is not None else 0):
-            control = browser_paging.next_control(browser.page, args.next)
-            if control is None:
-                break
-            shown = browser_paging.turn(browser, control, loc, shown, timeout_ms=timeout)
-            if shown is None or shown in seen:
-                break
-            seen.add(shown)
-            rows += loc.first.evaluate(TABLE_SCRIPT, args.header, timeout=timeout)["rows"]
+    rows = list(data["rows"])
+    if args.next is not None:
+        rows += browser_paging.more_pages(
+            ctx, browser, loc, spec=args.next, first=shown, max_pages=args.max_pages, timeout_ms=timeout,
+            what=what, read=lambda: loc.first.evaluate(TABLE_SCRIPT, args.header, timeout=timeout)["rows"])
     names = args.columns or data["header"]
     if names is None:
         return rows

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import browser_forms, browser_launch, browser_loading, browser_reuse, browser_secrets
+from connectors.browser_dialogs import DialogLog
 from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
 from connectors.browser_settle import Settling
@@ -54,6 +55,7 @@ class BrowserSession(Settling):
         self.downloads = 0
         self.origins: set[str] = set()
         self.handlers: list[tuple[Any, str, Any]] = []
+        self.dialogs = DialogLog(self.options.dialogs)  # answered, logged, kept per item
         self.base_url = self._render(self.options.base_url)
         self.state_file = self._state_file()
 
@@ -110,8 +112,7 @@ class BrowserSession(Settling):
         return self
 
     def _watch(self, page: Any) -> None:
-        dialogs = self.options.dialogs
-        handlers = {"dialog": lambda d: d.accept() if dialogs == "accept" else d.dismiss(),
+        handlers = {"dialog": self.dialogs.handle,
                     "crash": lambda _p: setattr(self, "crashed", True),
                     "framenavigated": self._navigated, "download": self._downloaded}
         for event, handler in handlers.items():
@@ -175,7 +176,9 @@ class BrowserSession(Settling):
         """Called by every action: a new item starts a new trace chunk. With traces kept on failure only,
         chunks are renewed every ROTATE_EVERY items (renewing costs two round trips), so the trace of a
         failed item may also show a few items before it."""
+        self.dialogs.ctx = ctx
         if ctx.index != self.item_index:
+            self.dialogs.start_item(ctx)
             if self.state_file is not None and self.item_index is not None:
                 self._save_state()  # also here: a run closed from another thread saves it only later
             if self.trace_mode != "never":

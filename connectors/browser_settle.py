@@ -50,10 +50,20 @@ class Settling:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
         that the next step (a form script, a text read) does not see the page being left. `frame`: the
         Frame the element is in, when it is in an iframe."""
-        with self.settling(frame):
-            # not Playwright's own wait for a navigation the click starts: it is bound by the element's
-            # `timeout`; settling waits for the next page up to `navigation_timeout` (a slow server)
-            loc.click(timeout=timeout, no_wait_after=True, **options)
+        with self.settling(frame), self.slow_server():
+            loc.click(timeout=timeout, **options)
+
+    @contextmanager
+    def slow_server(self) -> Iterator[None]:
+        """Around a click or key: Playwright waits for a navigation it starts within the action's `timeout`;
+        when that passes while the page is still loading (a server slower than `timeout`), the action
+        was done, and settling waits for the next page up to `navigation_timeout`."""
+        try:
+            yield
+        except Exception as exc:
+            watch = self.loading
+            if type(exc).__name__ != "TimeoutError" or watch is None or False not in watch.loading.values():
+                raise
 
     @contextmanager
     def settling(self, frame: Any = None) -> Iterator[None]:
