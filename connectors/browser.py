@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from connectors import browser_forms, browser_locators
 from connectors.browser_dialogs import DialogAnswer, answering
@@ -32,6 +32,17 @@ class Located(Args):
     locator: Any
 
     _v = field_validator("locator")(_locator)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_locator(cls, data: Any) -> Any:
+        """`{label: Urgent, checked: false}`, `{role: button, name: Save, count: 2}`: the locator's keys
+        written beside the action's own arguments, without `locator:`."""
+        if not isinstance(data, dict) or "locator" in data or not any(k in browser_locators.KINDS for k in data):
+            return data
+        own = set(cls.model_fields) - {"locator"}
+        spec = {k: v for k, v in data.items() if k not in own}
+        return {**{k: v for k, v in data.items() if k in own}, "locator": spec}
 
 
 def target(ctx: Any, browser: BrowserSession, spec: Any, what: str) -> Any:

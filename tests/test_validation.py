@@ -478,3 +478,20 @@ robots:
         """})
     robots = load_project(root).spec.robots  # no ConfigError
     assert [s.args for s in robots["first"].steps + robots["second"].steps] == ["hello", "again", "again"]
+
+
+def test_a_locator_s_keys_may_stand_beside_the_action_s_own_arguments(make_project):
+    root = make_project("""
+robots:
+  boxes:
+    steps:
+      - browser.check: {label: Urgent, checked: false}
+      - browser.click: {role: button, name: Save, count: 2}
+      - browser.fill: {label: Password, value: x}
+""")
+    steps = load_project(root).spec.robots["boxes"].steps  # no ConfigError
+    from orchestrator import actions
+
+    bound = [actions.get(s.action).bind(s.args) for s in steps]
+    assert [b.locator for b in bound] == [{"label": "Urgent"}, {"role": "button", "name": "Save"}, {"label": "Password"}]
+    assert (bound[0].checked, bound[1].count, bound[2].value) == (False, 2, "x")
