@@ -80,6 +80,16 @@ class TableSpec(Strict):
     required: bool = False
     until: str | None = Field(None, description="A regex: the row that matches it and those after are not items.")
 
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any) -> Any:
+        """`item: No` (a "No" column) is read by YAML as false, which would pass for column index 0."""
+        for name, header in (value.items() if isinstance(value, dict) else ()):
+            if isinstance(header, bool):
+                raise ValueError(f"column {name}: YAML read the header as {str(header).lower()}, not as text: write "  # noqa: TRY004
+                                 f"it in quotes (\"{'Yes' if header else 'No'}\")")
+        return value
+
     @model_validator(mode="after")
     def _known_columns(self) -> TableSpec:
         if self.until is not None:

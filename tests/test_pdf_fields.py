@@ -89,3 +89,11 @@ def test_a_page_footer_just_under_the_last_row_is_not_a_line_item(ctx, tmp_path)
         "types": {"qty": "integer", "amount": "number"}}})
     assert [row["qty"] for row in got["lines"]] == list(range(1, 61))
     assert all(row["description"] == f"Item {row['qty']}" for row in got["lines"])
+
+
+def test_a_column_header_yaml_reads_as_a_boolean_is_refused_with_the_quotes_to_write():
+    from orchestrator.errors import BusinessError
+
+    with pytest.raises(BusinessError, match=r'column item: YAML read the header as false, not as text: write it in '
+                                            r'quotes \("No"\)'):
+        actions.get("pdf.extract").bind({"file": "x.pdf", "tables": {"t": {"columns": {"item": False}}}})
