@@ -165,7 +165,8 @@ def _pick_option(loc: Any, want: str, *, timeout: float) -> str:
     """Open a dropdown drawn by the page and click the option `want` (its exact text first, else the
     option containing it); an input that filters its list as one types gets the text first."""
     page = loc.page
-    if loc.evaluate("el => el.tagName === 'INPUT' || el.tagName === 'TEXTAREA'", timeout=timeout):
+    typed = loc.evaluate("el => el.tagName === 'INPUT' || el.tagName === 'TEXTAREA'", timeout=timeout)
+    if typed:
         loc.fill(want, timeout=timeout)
     else:
         loc.click(timeout=timeout)
@@ -176,6 +177,8 @@ def _pick_option(loc: Any, want: str, *, timeout: float) -> str:
         if type(exc).__name__ != "TimeoutError":
             raise
         shown = [t.strip() for t in page.get_by_role("option").all_inner_texts()][:20]
+        if typed and not shown:
+            return want  # a text box whose suggestions did not come: what was typed stands
         raise BusinessError(f"no option {want!r} in the list (options: {', '.join(shown) or 'none shown'})") \
             from None
     (exact if exact.count() else loose).first.click(timeout=timeout)

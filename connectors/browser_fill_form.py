@@ -150,10 +150,8 @@ def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]]
 def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: str) -> None:
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        kind = loc.evaluate("el => el.tagName === 'SELECT' || (!['INPUT', 'TEXTAREA'].includes(el.tagName) && "
-                            "(el.getAttribute('role') === 'combobox' || el.getAttribute('aria-haspopup') === "
-                            "'listbox')) ? 'select' : (el.type === 'checkbox' || el.type === 'radio') ? 'check' : "
-                            "'text'", timeout=timeout)
+        kind = loc.evaluate(f"el => el.tagName === 'SELECT' || ({browser_forms.DRAWN_LIST})(el) ? 'select' : "
+                            "(el.type === 'checkbox' || el.type === 'radio') ? 'check' : 'text'", timeout=timeout)
         if kind == "select":
             try:
                 _select(loc, values=[text], labels=None, timeout=timeout)

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import json
 
+# A list drawn by the page: an ARIA combobox or a button opening a listbox (not a <select>); an input with
+# that role only when it suggests a list (aria-autocomplete list or both, or the list it controls)
+DRAWN_LIST = ("el => el.tagName !== 'SELECT' && (el.getAttribute('role') === 'combobox' || "
+              "el.getAttribute('aria-haspopup') === 'listbox') && (!['INPUT', 'TEXTAREA'].includes(el.tagName) "
+              "|| ['list', 'both'].includes(el.getAttribute('aria-autocomplete')) || el.hasAttribute('aria-controls') "
+              "|| el.hasAttribute('aria-owns'))")
 # A check box's value as sheets write it (the same words for the page script and `browser_forms.yes_no`)
 YES = ("true", "yes", "y", "on", "1", "x", "t", "checked", "✓", "✔", "예", "네", "o")
 NO = ("false", "no", "n", "off", "0", "f", "none", "null", "", "unchecked", "아니오", "아니요")
@@ -18,6 +24,7 @@ FILL_SCRIPT = r"""
 ([fields, submit, mark]) => {
   const norm = s => (s || '').replace(/\s+/g, ' ').trim().replace(/[\s:*]+$/, '').toLowerCase();
   const CONTROL = 'input:not([type=hidden]), select, textarea';
+  const DRAWN = __DRAWN__;
   // Old pages often put a label beside its field without for= or nesting: take the next field.
   const nearControl = label => {
     if (label.hasAttribute('for')) return null;
@@ -156,10 +163,18 @@ FILL_SCRIPT = r"""
       // Refused by the browser (a date or number in another format leaves the field empty)? Judged
       // before the page's own handlers run: many reformat what was typed (1200 -> 1,200.00 on blur).
       const refused = el.type !== 'file' && value !== '' && el.value === '';
+      // a range takes the nearest value it allows (15 on a 0-10 slider becomes 10): not what was asked
+      const clamped = el.type === 'range' && !refused && Number(el.value) !== Number(value);
       fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
       if (refused)
         return 'the field kept ' + JSON.stringify(el.value) + ' (check the format: dates as YYYY-MM-DD, '
           + 'numbers without thousands separators)';
+      if (clamped)
+        return 'the field took ' + el.value + ', not ' + value + ' (it allows ' + (el.min || 0) + ' to ' + (el.max || 100) + ')';
+      // emptied by the page's own handlers: a field that takes typed keys only (keydown handlers)
+      if (value !== '' && el.value === '' && el.type !== 'file')
+        return 'the page emptied the field after it was set (it takes typed keys only): use browser.fill with '
+          + 'typing: true for it';
       return null;
     }
     if (el.isContentEditable) {
@@ -173,9 +188,8 @@ FILL_SCRIPT = r"""
     const found = pickRadio(find(f.kind, f.value, f.exact), f.text);
     if (found.length !== 1) { results.push({i: f.i, status: 'unresolved', count: found.length}); continue; }
     const el = found[0];
-    // a dropdown drawn by the page: opened and picked in through Playwright
-    if (!['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) && (el.getAttribute('role') === 'combobox'
-        || el.getAttribute('aria-haspopup') === 'listbox')) { results.push({i: f.i, status: 'unresolved', count: 1}); continue; }
+    // a dropdown drawn by the page (an input that suggests a list too): opened and picked in through Playwright
+    if (DRAWN(el)) { results.push({i: f.i, status: 'unresolved', count: 1}); continue; }
     if (f.secret) { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }
     // a date input takes YYYY-MM-DD: a date written otherwise (29/11/2026, Nov 29, 2026) goes in as that
     const problem = setValue(el, el.tagName === 'INPUT' && el.type === 'date' && f.iso ? f.iso : f.text);
@@ -192,6 +206,15 @@ FILL_SCRIPT = r"""
         .filter(e => e.willValidate && !e.validity.valid).map(e => (plain([...(e.labels || [])]
           .map(l => l.textContent).join(' ')) || e.getAttribute('aria-label') || e.name || e.id) + ': '
           + e.validationMessage)};
+    // Covered by something drawn over it (a modal, an overlay): not clicked here, where a person could not
+    // click it; Playwright's click then waits for it to be free, or says what covers it
+    const covered = b => {
+      const r = b.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+      if (!r.width || !r.height || x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+      const top = b.getRootNode().elementFromPoint(x, y);
+      return !!top && top !== b && !b.contains(top) && !(top.control === b);
+    };
+    if (found.length === 1 && covered(found[0])) return {results, submitted: false, navigating: false};
     if (found.length === 1) {
       // A form submission or a link that leaves the page: the caller waits for the next page.
       const seen = [];
@@ -211,7 +234,7 @@ FILL_SCRIPT = r"""
     return window.__retakeLeaving().then(leaving => ({...answer, navigating: leaving}));
   return answer;
 }
-""".replace("__YES__", json.dumps(YES, ensure_ascii=False)).replace("__NO__", json.dumps(NO, ensure_ascii=False))
+""".replace("__DRAWN__", DRAWN_LIST).replace("__YES__", json.dumps(YES, ensure_ascii=False)).replace("__NO__", json.dumps(NO, ensure_ascii=False))
 
 # Installed in every page of a run's context (an init script), before the page's own scripts:
 # - `__retakeFill`, the form filler, so that a fill is one small call with its data and its answer as JSON

@@ -16,6 +16,7 @@ from typing import Any
 from connectors import browser_locators
 from connectors.browser_form_script import (  # noqa: F401 - the scripts, for their callers
     CALL_SCRIPT,
+    DRAWN_LIST,
     FILL_SCRIPT,
     INSTALL_SCRIPT,
     LEAVING_SCRIPT,

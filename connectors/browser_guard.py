@@ -62,6 +62,12 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, PlaywrightTimeout):
             waited = (timeout_ms / 1000) if timeout_ms else time.monotonic() - started
+            if "intercepts pointer events" in str(exc):
+                cover = next(line.strip(" -") for line in str(exc).splitlines() if "intercepts pointer" in line)
+                raise ApplicationError(f"{what}: timed out after {waited:g}s: the element is covered ({cover[:160]}):"
+                                       " a dialog or overlay drawn by the page; close it first (browser.click on its"
+                                       " button), or wait for it to go (browser.wait_for: {locator: ..., state: "
+                                       "hidden})") from None
             raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}") from None
         text = str(exc).lower()
         if browser.crashed or any(word in text for word in CRASH_WORDS):

@@ -73,6 +73,18 @@ def count(ctx: Any, args: CountArgs) -> int:
 TABLE_SCRIPT = r"""
 (table, headerRow) => {
   const clean = s => (s || '').replace(/\s+/g, ' ').trim();
+  // A cell holding one form control shows its value: the chosen option, what is typed, ticked or not.
+  const shown = c => {
+    const controls = c.querySelectorAll('input:not([type=hidden]), select, textarea');
+    if (controls.length !== 1) return clean(c.innerText);
+    const rest = c.cloneNode(true);
+    rest.querySelectorAll('select, textarea').forEach(e => e.remove());
+    if (clean(rest.textContent)) return clean(c.innerText);  // a control beside text: the text
+    const el = controls[0];
+    if (el.tagName === 'SELECT') return clean([...el.selectedOptions].map(o => o.label).join(', '));
+    if (el.type === 'checkbox' || el.type === 'radio') return el.checked ? 'true' : 'false';
+    return clean(el.value);
+  };
   // An HTML table, or a grid drawn with ARIA roles (div rows and cells, as data-grid components draw them).
   const aria = table.tagName !== 'TABLE';
   const rows = aria ? [...table.querySelectorAll('[role=row]')]
@@ -94,7 +106,7 @@ TABLE_SCRIPT = r"""
     };
     for (const c of cells(tr)) {
       skipCarried();
-      const text = clean(c.innerText), span = Math.max(1, c.colSpan || Number(c.getAttribute('aria-colspan')) || 1),
+      const text = shown(c), span = Math.max(1, c.colSpan || Number(c.getAttribute('aria-colspan')) || 1),
         down = Math.max(1, c.rowSpan || Number(c.getAttribute('aria-rowspan')) || 1);
       for (let k = 0; k < span; k++, col++) {
         out[col] = k === 0 || head ? text : '';

@@ -18,6 +18,7 @@ from orchestrator.errors import BusinessError
 
 class Settling:
     page: Any
+    context: Any
     options: Any
     navigations: int
     frame_navigations: dict[Any, int]
@@ -61,6 +62,8 @@ class Settling:
         try:
             yield
         except Exception as exc:
+            if self.page.is_closed():
+                return  # the click closed its own page (a lookup popup that fills its opener and closes)
             watch = self.loading
             if type(exc).__name__ != "TimeoutError" or watch is None or False not in watch.loading.values():
                 raise
@@ -79,6 +82,9 @@ class Settling:
         watch = self.loading
         abandoned = (watch.given_up(), watch.given_up(inner=True)) if watch is not None else (None, None)
         yield
+        if self.page.is_closed():
+            self.back_to_opener()
+            return
         if self.downloads != downloads:
             return
         limit = self.options.navigation_timeout * 1000
@@ -93,6 +99,19 @@ class Settling:
         for other, count in list(self.frame_navigations.items()):
             if count != frames.get(other, 0) and other is not main and not other.is_detached():
                 other.wait_for_load_state("load", timeout=limit)
+
+    def back_to_opener(self) -> None:
+        """The page closed itself (a lookup popup that filled its opener's field): work goes on in the page
+        that opened it, else in the run's last open page, as a person's eyes go back to the window left."""
+        try:
+            opener = self.page.opener()
+        except Exception:  # noqa: BLE001 - a page gone takes its opener's handle with it
+            opener = None
+        pages = [p for p in self.context.pages if not p.is_closed()]
+        if opener is not None and not opener.is_closed():
+            self.page = opener
+        elif pages:
+            self.page = pages[-1]
 
     def _leaving(self, frame: Any = None) -> bool:
         try:

@@ -133,8 +133,9 @@ def evaluate(value: Any, context: dict[str, Any]) -> Any:
             raise BusinessError(f"expression {value.strip()!r} failed: {exc}") from None
     if isinstance(value, list):
         return [evaluate(v, context) for v in value]
-    if isinstance(value, dict):
-        return {k: evaluate(v, context) for k, v in value.items()}
+    if isinstance(value, dict):  # a key may be an expression too (`fields: {"{{ item.field }}": ...}`)
+        return {(evaluate(k, context) if isinstance(k, str) and "{{" in k else k): evaluate(v, context)
+                for k, v in value.items()}
     return value
 
 
