@@ -367,4 +367,9 @@ def wait_for(ctx: Any, args: WaitArgs) -> Any:
     return browser.page.url
 
 
-from connectors import browser_fill_form, browser_pages, browser_read  # noqa: F401 - register their actions
+from connectors import (  # noqa: F401 - register their actions
+    browser_download,
+    browser_fill_form,
+    browser_pages,
+    browser_read,
+)

@@ -202,31 +202,6 @@ def _output(ctx: Any, path: str | None, default_name: str, kind: str) -> tuple[P
     return ctx.artifact_path(default_name), True
 
 
-class DownloadArgs(Located):
-    path: str | None = None
-
-
-@action("browser.download", args=DownloadArgs, scalar="locator")
-def download(ctx: Any, args: DownloadArgs) -> str:
-    """Click what starts a download and keep the file (in the run's artifacts, or at `path`); returns its path.
-
-    `browser.download: {locator: {role: link, name: Export CSV}}`"""
-    browser = open_browser(ctx)
-    what = f"browser.download {browser_locators.describe(args.locator)}"
-    loc = target(ctx, browser, args.locator, what)
-    timeout = browser.timeout_ms(ctx, navigation=True)
-    with guard(ctx, browser, what, timeout_ms=timeout):
-        with browser.page.expect_download(timeout=timeout) as info:
-            loc.click(timeout=timeout)
-        got = info.value
-        name = Path(got.suggested_filename or "download").name
-        dest, artifact = _output(ctx, args.path, name, "download")
-        got.save_as(str(dest))
-    if artifact:
-        ctx.add_artifact(dest, "download")
-    return ctx.session.relative(dest)
-
-
 def _no_path(value: Any) -> Any:
     """`browser.screenshot: {}` means no path (an empty mapping arrives as the scalar)."""
     return None if value == {} else value

@@ -42,8 +42,26 @@ e.preventDefault(); code.value = buf; } }); code.addEventListener('input', () =>
 }
 
 
+def _invoice_pdf() -> bytes:
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    canvas = Canvas(out)
+    canvas.drawString(72, 720, "Invoice no: INV-77")
+    canvas.save()
+    return out.getvalue()
+
+
+PAGES["/view"] = """<a href="javascript:void(0)" onclick="location.href='/files/invoice%2077.pdf'">Download invoice</a>
+<button onclick="window.open('/files/second.pdf', '_blank')">View invoice PDF</button>"""
+
+
 def site():
     def respond(request: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        if request.path.startswith("/files/"):  # shown in the browser, not sent as an attachment
+            return 200, {"Content-Type": "application/pdf"}, _invoice_pdf()
         if request.path.startswith("/done"):
             return 200, {}, f"<h1>Done</h1><pre>{request.path}</pre>".encode()
         return 200, {"Content-Type": "text/html; charset=utf-8"}, PAGES.get(request.path, "<h1>?</h1>").encode()
@@ -116,3 +134,17 @@ def test_a_submit_under_an_overlay_is_not_sent_and_the_error_names_what_covers_i
       - {{id: sent, browser.text: pre}}
     """)
     assert ctx.steps["sent"] == "/done?ref=R-2"
+
+
+def test_a_pdf_the_server_shows_in_the_browser_is_downloaded_from_its_answer(run_steps):
+    with site() as url:
+        ctx = run_steps(f"""
+      - browser.goto: "{url}view"
+      - {{id: first, browser.download: {{role: link, name: Download invoice}}}}
+      - {{id: first_no, pdf.extract: {{file: "{{{{ steps.first }}}}", fields: {{number: Invoice no}}}}}}
+      - browser.goto: "{url}view"
+      - {{id: second, browser.download: {{role: button, name: View invoice PDF}}}}
+      - {{id: second_no, pdf.extract: {{file: "{{{{ steps.second }}}}", fields: {{number: Invoice no}}}}}}
+    """)
+    assert ctx.steps["first"].endswith("invoice 77.pdf") and ctx.steps["second"].endswith("second.pdf")
+    assert ctx.steps["first_no"] == ctx.steps["second_no"] == {"number": "INV-77"}
