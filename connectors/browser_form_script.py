@@ -166,9 +166,11 @@ FILL_SCRIPT = r"""
       // a range takes the nearest value it allows (15 on a 0-10 slider becomes 10): not what was asked
       const clamped = el.type === 'range' && !refused && Number(el.value) !== Number(value);
       fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
+      const FORMATS = {time: 'HH:MM or HH:MM:SS, 24-hour', 'datetime-local': 'YYYY-MM-DDTHH:MM',
+        month: 'YYYY-MM', week: 'YYYY-Www', date: 'YYYY-MM-DD', number: 'digits without thousands separators'};
       if (refused)
-        return 'the field kept ' + JSON.stringify(el.value) + ' (check the format: dates as YYYY-MM-DD, '
-          + 'numbers without thousands separators)';
+        return 'the field kept ' + JSON.stringify(el.value) + ' (check the format: ' + (FORMATS[el.type]
+          || 'dates as YYYY-MM-DD, numbers without thousands separators') + ')';
       if (clamped)
         return 'the field took ' + el.value + ', not ' + value + ' (it allows ' + (el.min || 0) + ' to ' + (el.max || 100) + ')';
       // emptied by the page's own handlers: a field that takes typed keys only (keydown handlers)
