@@ -34,6 +34,19 @@ def broker_url() -> str | None:
     return os.environ.get("RETAKE_BROKER_URL") or None
 
 
+def describe_url() -> str:
+    """RETAKE_BROKER_URL without its password, for messages; "the embedded broker" without one."""
+    from urllib.parse import urlsplit
+
+    url = broker_url()
+    if not url:
+        return "the embedded broker"
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return parts.geturl()
+
+
 def queue_prefix() -> str:
     return os.environ.get("RETAKE_QUEUE_PREFIX", "")
 

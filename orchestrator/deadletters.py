@@ -27,16 +27,19 @@ class DeadLetters(Middleware):
         text = f"gave up after {retries + 1} deliveries: {type(exception).__name__}: {exception}"
         try:
             from orchestrator import events, projects
+            from orchestrator.errors import ConfigError
 
-            loaded = projects.project(project_dir)
-            ledger = projects.ledger_for(loaded)
+            ledger = projects.ledger_for(project_dir)  # (not the project: its files may be what is broken)
             if message.actor_name == "run_items":
                 ledger.fail_items(run_id, list(args[2]), kind="application", message=text)
                 closed = ledger.complete_if_done(run_id)
             else:
                 closed = "failed" if ledger.fail_run(run_id, text) else None
             if closed:
-                events.run_finished(loaded, ledger.get_run(run_id) or {"id": run_id})
+                try:
+                    events.run_finished(projects.project(project_dir), ledger.get_run(run_id) or {"id": run_id})
+                except ConfigError:
+                    pass  # no alerts to send from a project that does not load
             logger.bind(run_id=run_id).error(f"dead letter recorded in the ledger: {text}")
         except Exception as problem:  # noqa: BLE001 - the ledger itself may be what is down
             logger.bind(run_id=run_id).critical(

@@ -44,9 +44,10 @@ def project(project_dir: str | Path | None = None) -> LoadedProject:
 _ledgers: dict[str, Ledger] = {}
 
 
-def ledger_for(loaded: LoadedProject) -> Ledger:
-    """The ledger of a project (one per database URL per process)."""
-    url = database_url(loaded.root)
+def ledger_for(loaded: LoadedProject | str | Path) -> Ledger:
+    """The ledger of a project (one per database URL per process); a project folder will do, so that a
+    project whose files have problems can still have its runs recorded."""
+    url = database_url(loaded.root if isinstance(loaded, LoadedProject) else Path(loaded))
     engine = engine_for(url)
     with _lock:
         ledger = _ledgers.get(url)

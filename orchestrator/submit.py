@@ -33,8 +33,23 @@ def submit(loaded: LoadedProject, robot_name: str, given: dict[str, Any], *, tri
                                manual_minutes=robot.manual_minutes, exception_minutes=robot.exception_minutes,
                                trigger=trigger, queue=robot.queue, parent_run_id=parent_run_id,
                                project_dir=str(loaded.root), run_id=run_id)
-    enqueue(start_run, run_id, str(loaded.root), queue=robot.queue)
+    _queue_or_fail(ledger, run_id, lambda: enqueue(start_run, run_id, str(loaded.root), queue=robot.queue))
     return run_id
+
+
+def _queue_or_fail(ledger: Ledger, run_id: str, send: Callable[[], None]) -> None:
+    """Queue the run's start; when the broker cannot be reached, the run is recorded failed with the reason
+    (it would stay queued for ever) and the caller gets one clear error."""
+    from orchestrator.broker import describe_url
+    from orchestrator.errors import ApplicationError
+
+    try:
+        send()
+    except Exception as exc:  # noqa: BLE001 - redis, pika, dramatiq: each library has its own errors
+        reason = f"the broker at {describe_url()} cannot be reached ({type(exc).__name__}: {str(exc)[:200]})"
+        ledger.fail_run(run_id, f"not queued: {reason}")
+        raise ApplicationError(f"run {run_id} not queued: {reason}; start the broker or check RETAKE_BROKER_URL "
+                               "(without it, runs go through the embedded default)") from None
 
 
 def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = False) -> str | None:
@@ -50,7 +65,8 @@ def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = Fa
     run = ledger.get_run(run_id)
     assert run is not None
     robot = loaded.spec.robots.get(run["robot"])
-    enqueue(start_run, run_id, str(loaded.root), queue=robot.queue if robot else run["queue"])
+    _queue_or_fail(ledger, run_id, lambda: enqueue(start_run, run_id, str(loaded.root),
+                                                   queue=robot.queue if robot else run["queue"]))
     return run_id
 
 

@@ -201,3 +201,30 @@ robots:
     assert 'no element [id="total"] in [b]row[/b]' in shown
     report = retake(root, "report", env={"COLUMNS": "250"}).stdout
     assert 'no element [id="total"] in [b]row[/b]' in report
+
+
+def test_a_detached_run_with_the_broker_down_fails_in_one_line_and_is_recorded_failed(make_project):
+    root = make_project("""
+robots:
+  hello:
+    steps: [{log: hi}]
+""")
+    env = {**os.environ, "RETAKE_BROKER_URL": "redis://:secretpw@127.0.0.1:6390/7"}
+    env.pop("RETAKE_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "run", "hello", "--detach", "--project", str(root)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "not queued: the broker at redis://:***@127.0.0.1:6390/7 cannot be reached" in done.stderr
+    assert "secretpw" not in done.stderr
+    runs = json.loads(retake(root, "runs", "--json").stdout)
+    assert [r["status"] for r in runs] == ["failed"]
+
+
+def test_an_unreachable_ledger_is_one_line_naming_it_without_its_password(make_project):
+    root = make_project("robots:\n  hello:\n    steps: [{log: hi}]\n")
+    env = {**os.environ, "RETAKE_DATABASE_URL": "postgresql://postgres:secretpw@127.0.0.1:5499/nowhere"}
+    env.pop("RETAKE_BROKER_URL", None)
+    done = subprocess.run([sys.executable, "-m", "orchestrator", "runs", "--project", str(root)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "secretpw" not in done.stderr
+    assert "the ledger cannot be reached (postgresql://postgres:***@127.0.0.1:5499/nowhere)" in done.stderr

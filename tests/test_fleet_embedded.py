@@ -157,6 +157,30 @@ def test_a_message_out_of_retries_fails_its_items_visibly(embedded, make_project
     assert errors == {"gave up after 6 deliveries: ConnectionError: ledger unreachable"}
 
 
+def test_a_start_out_of_retries_fails_its_run_even_when_the_project_files_are_broken(embedded, make_project):
+    """A robot file broken after the run was queued: the worker cannot load the project, Dramatiq gives
+    up, and the run must not stay queued for ever (it would block its schedule's `overlap: skip`)."""
+    from orchestrator.deadletters import DeadLetters
+    from orchestrator.submit import submit
+
+    root = make_project("""
+    robots:
+      two:
+        items: [a, b]
+        steps:
+          - log: hi
+    """)
+    loaded = load_project(root)
+    ledger = projects.ledger_for(loaded)
+    run_id = submit(loaded, "two", {})
+    (root / "robots.yaml").write_text("robots:\n  two:\n    manual_minutes: many\n", encoding="utf-8")
+    message = SimpleNamespace(failed=True, actor_name="start_run", args=(run_id, str(root)),
+                              options={"retries": 5}, message_id="m2")
+    DeadLetters().after_process_message(None, message, exception=ValueError("robots.yaml:3:21: not a number"))
+    run = ledger.get_run(run_id)
+    assert run["status"] == "failed" and "gave up after 6 deliveries" in run["error"]
+
+
 def test_a_run_time_limit_stops_the_embedded_run_too(embedded, make_project):
     from orchestrator.submit import run_embedded
 

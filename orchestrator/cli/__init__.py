@@ -24,5 +24,28 @@ def _register() -> None:
 
 
 def main() -> None:
+    """The `retake` command. An error Retake can explain is one line on stderr (exit 1), not a traceback:
+    a run that could not be queued, a ledger that cannot be reached."""
+    from orchestrator.errors import RetakeError
+
     _register()
-    app()
+    try:
+        app()
+    except RetakeError as exc:
+        typer.echo(f"retake: {exc}", err=True)
+        raise SystemExit(1) from None
+    except Exception as exc:
+        if type(exc).__name__ != "OperationalError" or not type(exc).__module__.startswith("sqlalchemy"):
+            raise
+        typer.echo(f"retake: the ledger cannot be reached ({_ledger_url()}): {str(exc.orig).strip().splitlines()[0]}"
+                   "; start the database or check RETAKE_DATABASE_URL", err=True)
+        raise SystemExit(1) from None
+
+
+def _ledger_url() -> str:
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("RETAKE_DATABASE_URL")
+    return make_url(url).render_as_string(hide_password=True) if url else "the project's SQLite file"
