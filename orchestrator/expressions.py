@@ -122,6 +122,8 @@ def evaluate(value: Any, context: dict[str, Any]) -> Any:
                 result = compiled(**context)
             if isinstance(result, Undefined):
                 result._fail_with_undefined_error()
+            if isinstance(result, str) and value != value.strip():  # "{{ key }}\n": text keeps what is around
+                return value[:len(value) - len(value.lstrip())] + result + value[len(value.rstrip()):]
             return result
         except SecurityError as exc:
             raise BusinessError(f"expression refused by the sandbox: {exc} (in {value!r})") from None

@@ -84,3 +84,11 @@ def test_files_of_a_folder_that_does_not_exist_fails_the_run_naming_it(make_proj
     (root / "data" / "inbox").mkdir(parents=True)
     empty = run_embedded(loaded, "intake", {})
     assert (empty["status"], empty["items_total"]) == ("succeeded", 0)
+
+
+def test_text_around_a_single_expression_is_kept_when_the_value_is_text():
+    from orchestrator.expressions import evaluate
+
+    assert evaluate("{{ key }}\n", {"key": "a"}) == "a\n"
+    assert evaluate("  {{ key }}", {"key": "a"}) == "  a"
+    assert evaluate("{{ rows }}\n", {"rows": [1, 2]}) == [1, 2]  # a value that is not text stays itself
