@@ -294,3 +294,25 @@ def test_a_new_schedule_fires_its_latest_on_time_slot_only_once_at_start(embedde
     assert [(f.slot.astimezone(SEOUL).strftime("%H:%M:%S"), f.status) for f in done] == [("09:00:30", "fired")]
     clock.advance(2)
     assert [f.slot.astimezone(SEOUL).strftime("%H:%M:%S") for f in sched.tick()] == ["09:00:31", "09:00:32"]
+
+
+def test_broken_project_files_are_logged_once_per_change_not_on_every_tick(embedded, make_project):
+    from loguru import logger
+
+    root = make_project(ROBOT + "  hourly: {robot: intake, every: 1h}\n")
+    sched = Scheduler(root, clock=FakeClock(dt.datetime(2026, 9, 21, 8, 0, tzinfo=SEOUL)))
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="ERROR")
+    try:
+        sched.tick()
+        good = (root / "robots.yaml").read_text()
+        (root / "robots.yaml").write_text(good.replace("robots:", "robots:\n  broken: {manual_minutes: many}", 1))
+        for _ in range(3):
+            sched.tick()
+        (root / "robots.yaml").write_text(good)
+        sched.tick()
+        (root / "robots.yaml").write_text(good.replace("robots:", "robots:\n  broken: {manual_minutes: lots}", 1))
+        sched.tick()
+    finally:
+        logger.remove(sink)
+    assert [line.count("keeping the schedules loaded before") for line in lines] == [1, 1]

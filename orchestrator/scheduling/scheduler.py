@@ -77,6 +77,7 @@ class Scheduler:
         self._watchers: dict[str, tuple[Any, FileWatcher]] = {}
         self.started_runs: list[str] = []
         self._swept: dt.datetime | None = None
+        self._problems: str | None = None  # the project's problems last logged
 
     # the project, reloaded when its files change ---------------------------------------
     @property
@@ -90,7 +91,11 @@ class Scheduler:
         except ConfigError as exc:
             if self._loaded is None:
                 raise
-            logger.error(f"project files have problems; keeping the schedules loaded before:\n{exc}")
+            if str(exc) != self._problems:  # once per change of the files, not on every tick
+                logger.error(f"project files have problems; keeping the schedules loaded before:\n{exc}")
+                self._problems = str(exc)
+            return self._loaded
+        self._problems = None
         assert self._loaded is not None
         return self._loaded
 
