@@ -401,3 +401,11 @@ def test_a_robot_file_broken_mid_edit_does_not_break_the_server(api: Api) -> Non
         assert "greet" in {r["name"] for r in api.call("GET", "/api/robots").json()}
     finally:
         manifest.write_text(good, encoding="utf-8")
+
+
+def test_a_token_opens_the_dashboard_pages_and_downloads_as_it_opens_the_api(api):
+    for path in ("/", "/download/report.csv"):
+        plain = api.call("GET", path, role=None, follow_redirects=False)
+        assert plain.status_code == 303 and "/login" in plain.headers["location"]
+        with_token = api.call("GET", path, role="viewer", follow_redirects=False)
+        assert with_token.status_code == 200, (path, with_token.status_code)

@@ -83,8 +83,9 @@ def require(role: str) -> Any:
 def page_user(role: str = "viewer") -> Any:
     """Dashboard dependency: a signed-in session, else the sign-in page; 403 when the role is too low."""
 
-    def check(request: Request) -> dict:
-        user = tokens.verify(site(request).engine, request.cookies.get(COOKIE))
+    def check(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+        # the session cookie, or a token as for the API (a script fetching /download/report.csv)
+        user = tokens.verify(site(request).engine, _token(request, credentials))
         if user is None:
             raise LoginRequired()
         if not tokens.allows(user["role"], role):
