@@ -24,8 +24,10 @@ class RunSession:
     """One run as one worker process sees it: opened resources live until `close()`."""
 
     def __init__(self, *, project: LoadedProject, robot_name: str, run_id: str, inputs: dict[str, Any],
-                 secrets: dict[str, str], attempt: int = 1, started_at: dt.datetime | None = None):
+                 secrets: dict[str, str], attempt: int = 1, started_at: dt.datetime | None = None,
+                 rerun: bool = False):
         self.project = project
+        self.rerun = rerun  # a rerun's items carry the checkpoints of the items they repeat
         self.robot_name = robot_name
         self.robot: Robot = project.spec.robots[robot_name]
         self.run_id = run_id

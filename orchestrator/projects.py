@@ -91,7 +91,7 @@ def session(loaded: LoadedProject, run: dict) -> RunSession:
             raise ConfigError([loaded.problem("robots", run["robot"], where, message)])
         register_secrets(list(secrets.values()))
         opened = RunSession(project=loaded, robot_name=run["robot"], run_id=run["id"], inputs=run["inputs"] or {},
-                            secrets=secrets, started_at=run.get("started_at"))
+                            secrets=secrets, started_at=run.get("started_at"), rerun=bool(run.get("parent_run_id")))
         open_run_log(run["id"], opened.run_dir / "log.jsonl")
         _sessions[run["id"]] = opened
         return opened

@@ -71,7 +71,7 @@ def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
     left to the caller, so that fast items can be recorded in batches."""
     ctx = StepContext(session=session, item=row["data"], index=row["idx"], key=row["key"], item_id=row["id"])
     ctx.log = logger.bind(run_id=session.run_id, robot=session.robot_name, item=row["key"], step="-")
-    done = ledger.checkpoints_for(row["id"]) if row["attempts"] > 1 else {}
+    done = ledger.checkpoints_for(row["id"]) if row["attempts"] > 1 or session.rerun else {}
     status, output, failure = ItemStatus.SUCCEEDED, None, None
     started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
     try:

@@ -200,3 +200,27 @@ def test_bad_inputs_stop_the_run_before_it_starts(make_project, embedded):
         run(root, "typed", count="many")
     record, _, _ = run(root, "typed", count="41")
     assert record["status"] == "succeeded" and record["inputs"] == {"count": 41}
+
+
+def test_a_rerun_does_not_repeat_the_effect_steps_its_items_had_passed(embedded, make_project):
+    from orchestrator.submit import rerun, wait_embedded
+
+    root = make_project("""
+robots:
+  post:
+    items: [a, b, c]
+    steps:
+      - effect: true
+        files.write: {path: "out/sent.txt", content: "{{ item }}\\n", append: true}
+      - if: "{{ ('flags/' ~ item) in files('flags') }}"
+        fail: "{{ item }} is held"
+""")
+    (root / "flags").mkdir()
+    (root / "flags" / "b").write_text("")
+    loaded = load_project(root)
+    first = run_embedded(loaded, "post", {})
+    assert first["status"] == "partial" and first["items_failed"] == 1
+    (root / "flags" / "b").unlink()
+    second = wait_embedded(loaded, rerun(loaded, first["id"]))
+    assert second["status"] == "succeeded" and second["items_total"] == 1
+    assert (root / "out" / "sent.txt").read_text().split() == ["a", "b", "c"]  # b was sent once

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, and_, bindparam, exists, func, insert, select, up
 
 from orchestrator.ledger.db import reading
 from orchestrator.ledger.rows import as_dict, aware, final_status, new_run_id, utcnow
-from orchestrator.ledger.tables import items, runs
+from orchestrator.ledger.tables import checkpoints, items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
 
 OPEN_RUN_STATES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -169,8 +169,11 @@ class RunStore:
         if parent is None:
             return None
         with reading(self.engine) as conn:
-            chosen = conn.execute(select(items.c.key, items.c.data).where(and_(
+            chosen = conn.execute(select(items.c.key, items.c.data, items.c.id).where(and_(
                 items.c.run_id == parent_id, items.c.status.in_(statuses))).order_by(items.c.idx)).all()
+            # the `effect` steps they had passed: not done again for the same item (outside effects once)
+            passed = conn.execute(select(checkpoints).where(checkpoints.c.item_id.in_(
+                [row.id for row in chosen]))).all() if chosen else []
         if not chosen:
             return None
         run_id = new_run_id()
@@ -183,5 +186,10 @@ class RunStore:
                 items_succeeded=0, items_failed=0, items_cancelled=0, robot_seconds=0))
             conn.execute(insert(items), [
                 {"run_id": run_id, "idx": i, "key": key, "data": data, "status": ItemStatus.PENDING.value,
-                 "attempts": 0} for i, (key, data) in enumerate(chosen)])
+                 "attempts": 0} for i, (key, data, _) in enumerate(chosen)])
+            if passed:
+                new_ids = dict(conn.execute(select(items.c.idx, items.c.id).where(items.c.run_id == run_id)).all())
+                old_to_new = {row.id: new_ids[i] for i, row in enumerate(chosen)}
+                conn.execute(insert(checkpoints), [{"item_id": old_to_new[c.item_id], "step": c.step,
+                                                    "output": c.output, "done": c.done} for c in passed])
         return run_id
