@@ -228,3 +228,24 @@ def test_an_unreachable_ledger_is_one_line_naming_it_without_its_password(make_p
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr and "secretpw" not in done.stderr
     assert "the ledger cannot be reached (postgresql://postgres:***@127.0.0.1:5499/nowhere)" in done.stderr
+
+
+def test_runs_status_report_and_cancel_still_work_while_a_robot_file_is_broken(make_project):
+    root = make_project("""
+robots:
+  hello:
+    manual_minutes: 2
+    steps: [{log: hi}]
+""")
+    run_id = json.loads(retake(root, "run", "hello", "--json").stdout)["run_id"]
+    text = (root / "robots.yaml").read_text()
+    (root / "robots.yaml").write_text(text.replace("manual_minutes: 2", "manual_minutes: many"))
+    assert retake(root, "run", "hello").returncode == 2  # nothing runs
+    listed = retake(root, "runs", "--json")
+    assert listed.returncode == 0 and [r["run_id"] for r in json.loads(listed.stdout)] == [run_id]
+    assert "the project's files have 1 problem" in listed.stderr
+    assert retake(root, "runs", "show", run_id, "--json").returncode == 0
+    assert retake(root, "status").returncode == 0
+    report = json.loads(retake(root, "report", "--json").stdout)
+    assert [r["runs"] for r in report["robots"]] == [1]
+    assert "nothing to cancel" in retake(root, "cancel", run_id).stderr  # (it had ended)

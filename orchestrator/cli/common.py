@@ -19,19 +19,47 @@ def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load(project: str | None):  # noqa: ANN201
-    """The validated project, or every problem on stderr (FILE:LINE:COL: message) and exit 2."""
+def load(project: str | None, *, ledger_only: bool = False):  # noqa: ANN201
+    """The validated project, or every problem on stderr (FILE:LINE:COL: message) and exit 2.
+
+    `ledger_only`: for commands that read the ledger or stop a run (runs, status, report, cancel), a
+    project whose files have problems still gives its ledger and its settings (name, time zone,
+    economics), with a warning: an operator must see and stop runs while a robot file is being fixed."""
     from orchestrator.errors import ConfigError
     from orchestrator.loader import load_project
 
     try:
         return load_project(project)
     except ConfigError as exc:
+        count = len(exc.problems)
+        if ledger_only:
+            fallback = _settings_only(project)
+            if fallback is not None:
+                print(f"retake: warning: the project's files have {count} problem{'s' if count != 1 else ''} "
+                      "(`retake validate` lists them); showing the ledger", file=sys.stderr)
+                return fallback
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
-        count = len(exc.problems)
         print(f"retake: {count} problem{'s' if count != 1 else ''} found; nothing was run", file=sys.stderr)
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _settings_only(project: str | None):  # noqa: ANN202
+    """The project with its manifest's settings and no robots or schedules; None when even those are wrong."""
+    import yaml
+    from pydantic import ValidationError
+
+    from orchestrator.errors import ConfigError
+    from orchestrator.loader import MANIFEST, LoadedProject, find_root
+    from orchestrator.spec import Project
+
+    try:
+        root = find_root(project)
+        data = yaml.safe_load((root / MANIFEST).read_text(encoding="utf-8")) or {}
+        head = {k: v for k, v in data.items() if k in Project.model_fields and k not in ("robots", "schedules")}
+        return LoadedProject(root=root, spec=Project.model_validate(head))
+    except (ConfigError, OSError, yaml.YAMLError, ValidationError, AttributeError):
+        return None
 
 
 def dump_json(data: Any) -> None:

@@ -41,7 +41,7 @@ def status(json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> 
     from orchestrator.broker import broker_kind, queue_depths
     from orchestrator.ledger.store_fleet import STALE_AFTER_S
 
-    loaded = load(project)
+    loaded = load(project, ledger_only=True)
     ledger = projects.ledger_for(loaded)
     names = sorted({"default", *(r.queue for r in loaded.spec.robots.values())})
     depths = queue_depths(names)
@@ -105,7 +105,7 @@ def cancel(run_id: str = typer.Argument(..., help="The run (or a unique start of
     from orchestrator import events, projects
     from orchestrator.cancel import stop
 
-    loaded = load(project)
+    loaded = load(project, ledger_only=True)
     ledger = projects.ledger_for(loaded)
     run = find_run(ledger, run_id, EXIT_INVALID)
     closed = stop(ledger, run["id"], reason="cancelled by the user")

@@ -35,7 +35,7 @@ def report(
         fail("--format xlsx writes a workbook: give the file with --output report.xlsx", EXIT_INVALID)
     if by is not None and by not in ("day", "week", "month"):
         fail(f"--by {by!r}: use day, week or month", EXIT_INVALID)
-    loaded = load(project)
+    loaded = load(project, ledger_only=True)
     data = compute(loaded, since=since, until=until, robot=robot,
                    by=by or ("day" if fmt in ("html", "json") else None))
     text = None
@@ -108,7 +108,7 @@ def digest(
     """The daily digest: yesterday's figures per robot; --send posts it to the robots' alert channels."""
     from orchestrator.alerts import build_digest, send_digest
 
-    loaded = load(project)
+    loaded = load(project, ledger_only=True)
     text, data = build_digest(loaded, day=day)
     print(text)
     if send:

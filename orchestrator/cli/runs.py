@@ -38,7 +38,7 @@ def runs(ctx: typer.Context,
 
     if status and status not in {s.value for s in RunStatus}:
         fail(f"--status {status!r}: use one of {', '.join(s.value for s in RunStatus)}")
-    loaded = load(project)
+    loaded = load(project, ledger_only=True)
     from orchestrator import projects
 
     rows = projects.ledger_for(loaded).list_runs(robot=robot, status=status, limit=limit)
@@ -104,7 +104,7 @@ def show(run_id: str = typer.Argument(..., help="The run id (or a unique start o
     """One run with its items, attempts, errors (kind, message, step) and artifacts."""
     from orchestrator import projects
 
-    loaded = load(project)
+    loaded = load(project, ledger_only=True)
     ledger = projects.ledger_for(loaded)
     run = find_run(ledger, run_id)
     detail = run_detail(ledger, run)
