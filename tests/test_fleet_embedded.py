@@ -133,7 +133,8 @@ def test_run_finished_is_called_once_per_run_by_whoever_ends_it(embedded, make_p
     assert seen == [(first["id"], "partial"), (second["id"], "succeeded")]
 
 
-def test_a_message_out_of_retries_fails_its_items_visibly(embedded, make_project):
+def _dead_letter(make_project, actor: str, exception: Exception, *, break_files: bool = False) -> tuple:
+    """A queued run of two items whose `actor` message ran out of retries: (ledger, run id)."""
     from orchestrator.deadletters import DeadLetters
     from orchestrator.submit import submit
 
@@ -147,10 +148,19 @@ def test_a_message_out_of_retries_fails_its_items_visibly(embedded, make_project
     loaded = load_project(root)
     ledger = projects.ledger_for(loaded)
     run_id = submit(loaded, "two", {})
-    ledger.start_run(run_id, [("a", "a"), ("b", "b")])
-    message = SimpleNamespace(failed=True, actor_name="run_items", args=(run_id, str(root), [0, 1]),
-                              options={"retries": 5}, message_id="m1")
-    DeadLetters().after_process_message(None, message, exception=ConnectionError("ledger unreachable"))
+    args: tuple = (run_id, str(root))
+    if actor == "run_items":
+        ledger.start_run(run_id, [("a", "a"), ("b", "b")])
+        args = (*args, [0, 1])
+    if break_files:
+        (root / "robots.yaml").write_text("robots:\n  two:\n    manual_minutes: many\n", encoding="utf-8")
+    message = SimpleNamespace(failed=True, actor_name=actor, args=args, options={"retries": 5}, message_id="m1")
+    DeadLetters().after_process_message(None, message, exception=exception)
+    return ledger, run_id
+
+
+def test_a_message_out_of_retries_fails_its_items_visibly(embedded, make_project):
+    ledger, run_id = _dead_letter(make_project, "run_items", ConnectionError("ledger unreachable"))
     run = ledger.get_run(run_id)
     assert run["status"] == "failed" and run["items_failed"] == 2
     errors = {i["error_message"] for i in ledger.run_items(run_id)}
@@ -160,23 +170,8 @@ def test_a_message_out_of_retries_fails_its_items_visibly(embedded, make_project
 def test_a_start_out_of_retries_fails_its_run_even_when_the_project_files_are_broken(embedded, make_project):
     """A robot file broken after the run was queued: the worker cannot load the project, Dramatiq gives
     up, and the run must not stay queued for ever (it would block its schedule's `overlap: skip`)."""
-    from orchestrator.deadletters import DeadLetters
-    from orchestrator.submit import submit
-
-    root = make_project("""
-    robots:
-      two:
-        items: [a, b]
-        steps:
-          - log: hi
-    """)
-    loaded = load_project(root)
-    ledger = projects.ledger_for(loaded)
-    run_id = submit(loaded, "two", {})
-    (root / "robots.yaml").write_text("robots:\n  two:\n    manual_minutes: many\n", encoding="utf-8")
-    message = SimpleNamespace(failed=True, actor_name="start_run", args=(run_id, str(root)),
-                              options={"retries": 5}, message_id="m2")
-    DeadLetters().after_process_message(None, message, exception=ValueError("robots.yaml:3:21: not a number"))
+    ledger, run_id = _dead_letter(make_project, "start_run", ValueError("robots.yaml:3:21: not a number"),
+                                  break_files=True)
     run = ledger.get_run(run_id)
     assert run["status"] == "failed" and "gave up after 6 deliveries" in run["error"]
 
