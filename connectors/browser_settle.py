@@ -59,13 +59,17 @@ class Settling:
         """Around a click or key: Playwright waits for a navigation it starts within the action's `timeout`;
         when that passes while the page is still loading (a server slower than `timeout`), the action
         was done, and settling waits for the next page up to `navigation_timeout`."""
+        watch = self.loading
+        loading_before = watch is not None and watch.main in watch.loading
         try:
             yield
         except Exception as exc:
             if self.page.is_closed():
                 return  # the click closed its own page (a lookup popup that fills its opener and closes)
-            watch = self.loading
-            if type(exc).__name__ != "TimeoutError" or watch is None or False not in watch.loading.values():
+            # the page started loading during the action (not before it, as a page still coming in): the
+            # action was done and its next page is on its way
+            started = watch is not None and not loading_before and watch.loading.get(watch.main) is False
+            if type(exc).__name__ != "TimeoutError" or not started:
                 raise
 
     @contextmanager
