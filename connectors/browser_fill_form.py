@@ -11,8 +11,9 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from connectors import browser_forms, browser_locators
-from connectors.browser import Args, _fill, _select, set_checked, target
+from connectors.browser import Args, _fill, target
 from connectors.browser_dialogs import DialogAnswer, answering
+from connectors.browser_fields import _select, set_checked
 from connectors.browser_guard import guard
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
