@@ -344,7 +344,8 @@ def test_the_overview_takes_any_period_and_downloads_it(api: Api, finished_runs:
     html = api.client.get(f"/download/report.html?{week}")
     assert html.headers["content-disposition"].endswith(f'-{today}.html"') and html.text.count("<svg") == 3
     csv = api.client.get("/download/report.csv?days=7").text.splitlines()
-    assert csv[0].startswith("\ufeffperiod,robot,runs")  # the BOM makes Excel read UTF-8 and csv[-1].startswith("all,TOTAL,2,4,2,2,0")
+    assert csv[0].startswith("\ufeffperiod,robot,runs,runs_failed,")  # the BOM makes Excel read UTF-8
+    assert csv[-1].startswith("all,TOTAL,2,0,4,2,2,0,0,")  # runs, failed runs, items ok, failed, business...
     book = load_workbook(io.BytesIO(api.client.get("/download/report.xlsx?days=7").content))
     assert book.sheetnames[0] == "Summary"
     assert api.client.get("/download/report.pdf").status_code == 404

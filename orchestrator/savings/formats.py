@@ -10,10 +10,12 @@ from typing import Any
 # (key, heading) of the columns every tabular format shows, in order.
 COLUMNS = [
     ("runs", "runs"),
+    ("runs_failed", "runs failed"),
     ("items_succeeded", "items ok"),
     ("items_failed", "items failed"),
     ("items_failed_business", "failed: business"),
     ("items_failed_application", "failed: application"),
+    ("items_cancelled", "items cancelled"),
     ("success_rate", "success rate"),
     ("robot_hours", "robot hours"),
     ("manual_hours_saved", "manual hours saved"),
@@ -21,6 +23,7 @@ COLUMNS = [
     ("robot_cost", "robot cost"),
     ("net_value", "net value"),
     ("fte_equivalent", "FTE"),
+    ("fte_annualized", "FTE a year"),
 ]
 
 
