@@ -110,6 +110,7 @@ schedules:
   often:
     robot: greet
     every: 1s
+    timezone: Asia/Seoul
     overlap: queue
     inputs: {who: "{{ slot }}"}
 """)
@@ -132,6 +133,9 @@ schedules:
     assert {r["status"] for r in runs} == {"succeeded"} and {r["trigger"] for r in runs} == {"schedule"}
     history = json.loads(retake(root, "schedules", "--history", "50", "--json").stdout)[0]["history"]
     assert {h["run_id"] for h in history if h["status"] == "fired"} == {r["id"] for r in runs}
+    assert all(h["slot"].endswith("+09:00") for h in history)  # in the schedule's zone, as its next firings
+    past = [line for line in retake(root, "schedules", "--history", "3").stdout.splitlines() if "past" in line]
+    assert len(past) == 3 and all(" +09:00 fired run " in line for line in past), past
 
 
 def test_with_a_broker_the_scheduler_queues_runs_for_workers(make_project, redis_url):

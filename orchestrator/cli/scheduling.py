@@ -116,8 +116,9 @@ def schedules(
         from orchestrator.scheduling.claims import Claims
 
         claims = Claims(projects.ledger_for(loaded).engine, project=loaded.spec.project, scheduler="-")
-        for record in records:
-            record["history"] = [{"slot": iso(f["slot"]), "status": f["status"], "run_id": f["run_id"],
+        for record in records:  # slots in the schedule's own zone, as its next firings
+            zone = ZoneInfo(record["timezone"])
+            record["history"] = [{"slot": _local(f["slot"], zone), "status": f["status"], "run_id": f["run_id"],
                                   "reason": f["reason"], "scheduler": f["scheduler"]}
                                  for f in claims.history(record["schedule"], limit=history)]
     if json_:
@@ -130,7 +131,18 @@ def schedules(
     raise typer.Exit(EXIT_OK)
 
 
+def _local(slot: Any, zone: Any) -> str:
+    """A ledger slot (UTC) as ISO 8601 in `zone`."""
+    import datetime as dt
+
+    if slot.tzinfo is None:
+        slot = slot.replace(tzinfo=dt.UTC)
+    return slot.astimezone(zone).isoformat()
+
+
 def _print(record: dict[str, Any]) -> None:
+    import datetime as dt
+
     state = "" if record["enabled"] else "  [disabled]"
     print(f"{record['schedule']}: robot {record['robot']}, {record['when']}, {record['timezone']}, "
           f"misfire {record['misfire']}, overlap {record['overlap']}{state}")
@@ -144,5 +156,6 @@ def _print(record: dict[str, Any]) -> None:
     if not record["next"] and record["when"].startswith(("cron", "every")):
         print("  no open slot found ahead: check the calendar and cron fields")
     for h in record.get("history", []):
-        print(f"  past  {h['slot']} {h['status']}" + (f" run {h['run_id']}" if h["run_id"] else "")
+        when = dt.datetime.fromisoformat(h["slot"])
+        print(f"  past  {when:%a %Y-%m-%d %H:%M} {h['slot'][19:]} {h['status']}" + (f" run {h['run_id']}" if h["run_id"] else "")
               + (f": {h['reason']}" if h["reason"] else ""))
