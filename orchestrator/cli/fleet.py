@@ -77,17 +77,29 @@ def status(json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> 
     for q in data["queues"]:
         table.add_row(q["name"], "?" if q["depth"] is None else str(q["depth"]))
     out.print(table)
-    table = Table("worker", "queues", "threads", "items done", "last seen", "state", title="Workers (last 5 min)")
-    for w in data["workers"]:
-        table.add_row(w["name"], ",".join(w["queues"]), str(w["threads"]), str(w["items_done"]),
+    table = Table("worker", "broker", "queues", "threads", "items done", "last seen", "state",
+                  title="Workers (last 5 min)")
+    for w in data["workers"]:  # the ledger may be shared by workers of another broker: each says its own
+        table.add_row(w["name"], w["broker"], ",".join(w["queues"]), str(w["threads"]), str(w["items_done"]),
                       str(w["last_seen"]), "alive" if w["alive"] else "gone")
     out.print(table)
-    table = Table("run", "robot", "status", "queue", "done/total", "running", "failed", title="Runs in progress")
+    from rich import box
+
+    table = Table(title="Runs in progress", box=box.SIMPLE_HEAD)  # the whole run id, even at 80 columns
+    table.add_column("run", no_wrap=True, min_width=max((len(r["run_id"]) for r in data["runs"]), default=3))
+    table.add_column("robot", overflow="fold", min_width=10)
+    table.add_column("queue", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("done", no_wrap=True)
+    wide = out.width >= 100
+    if wide:
+        table.add_column("running", no_wrap=True)
+        table.add_column("failed", no_wrap=True)
     for r in data["runs"]:
         items = r["items"]
         done = items["succeeded"] + items["failed"] + items["cancelled"]
-        table.add_row(r["run_id"], r["robot"], r["status"], r["queue"], f"{done}/{items['total']}",
-                      str(r["items_running"]), str(items["failed"]))
+        table.add_row(r["run_id"], r["robot"], r["queue"], r["status"], f"{done}/{items['total']}",
+                      *([str(r["items_running"]), str(items["failed"])] if wide else []))
     out.print(table)
 
 
