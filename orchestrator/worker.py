@@ -35,17 +35,39 @@ def project_queues(project: str | None) -> list[str]:
     return sorted({DEFAULT_QUEUE, *(robot.queue for robot in loaded.spec.robots.values())})
 
 
-def _ledger(project: str | None) -> Any:
-    """The ledger the fleet reports to: RETAKE_DATABASE_URL, else the project's SQLite ledger."""
+def _ledger(project: str | None, stop: threading.Event) -> Any:
+    """The ledger the fleet reports to: RETAKE_DATABASE_URL, else the project's SQLite ledger. While it
+    cannot be reached, this waits (and takes no work): a run started now could record nothing, its start
+    would use up its retries and be lost."""
+    from orchestrator.errors import ConfigError
     from orchestrator.ledger import Ledger, database_url, engine_for
     from orchestrator.loader import find_root
 
     try:
-        root = None if os.environ.get("RETAKE_DATABASE_URL") else find_root(project)
-        return Ledger(engine_for(database_url(root)))
-    except Exception as exc:  # noqa: BLE001
+        url = database_url(None if os.environ.get("RETAKE_DATABASE_URL") else find_root(project))
+    except (ConfigError, ValueError) as exc:  # no project here: each message names its own project
         logger.warning(f"no ledger to report this worker to ({exc}); `retake status` will not list it")
         return None
+    delay, said = 1.0, 0.0
+    while not stop.is_set():
+        try:
+            return Ledger(engine_for(url))
+        except Exception as exc:  # noqa: BLE001 - psycopg, sqlite3: each driver has its own errors
+            if time.monotonic() - said > 30:
+                said = time.monotonic()
+                text = str(getattr(exc, "orig", None) or exc).strip()
+                reason = text.splitlines()[0] if text else type(exc).__name__
+                logger.error(f"the ledger ({_shown(url)}) cannot be reached: {reason}; this worker takes no "
+                             "work until it answers (start the database or check RETAKE_DATABASE_URL)")
+            stop.wait(delay)
+            delay = min(delay * 2, 10.0)
+    return None
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class Heartbeat(threading.Thread):
@@ -108,12 +130,15 @@ def serve(*, threads: int, queues: list[str] | None, project: str | None) -> int
     names = queues or project_queues(project)
     for name in names:
         broker.declare_queue(queue_name(name))
-    worker = Worker(broker, worker_threads=threads, queues={queue_name(n) for n in names}, worker_timeout=500)
-    worker.queue_prefetch = threads  # chunks are big: hoarding them would keep other workers idle
-    heartbeat = Heartbeat(ledger=_ledger(project), broker=broker, queues=names, threads=threads)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    ledger = _ledger(project, stop)
+    if stop.is_set():
+        return 0
+    worker = Worker(broker, worker_threads=threads, queues={queue_name(n) for n in names}, worker_timeout=500)
+    worker.queue_prefetch = threads  # chunks are big: hoarding them would keep other workers idle
+    heartbeat = Heartbeat(ledger=ledger, broker=broker, queues=names, threads=threads)
     worker.start()
     try:
         heartbeat.beat()

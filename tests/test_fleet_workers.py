@@ -282,3 +282,25 @@ def test_a_stopped_worker_finishes_its_item_and_hands_back_the_rest(redis_url, p
         fleet.stop()
     assert run["status"] == "succeeded" and run["items_succeeded"] == 6
     assert item_done_counts(fleet.run_log_lines(run_id)) == {str(i): 1 for i in range(6)}
+
+
+def test_a_worker_takes_no_work_while_its_ledger_cannot_be_reached(redis_url, make_project, tmp_path):
+    """A start taken while the ledger is down would fail, use up its retries and be lost: the worker waits."""
+    ledger_dir = tmp_path / "ledger"
+    ledger_dir.mkdir()
+    fleet = Fleet(broker_url=redis_url, database_url=f"sqlite:///{ledger_dir}/retake.db",
+                  project=make_project(SLOW_ROBOT.replace("range(8)", "range(2)").replace("1s", "0s")))
+    try:
+        run_id = fleet.submit("slow")  # queued in the ledger and on the broker, no worker yet
+        ledger_dir.rename(tmp_path / "away")  # the ledger cannot be opened now
+        fleet.start_worker()
+        fleet.wait_until(lambda: "takes no work until it answers" in fleet.logs(), timeout=30,
+                         what="the worker saying it waits for its ledger")
+        time.sleep(2)
+        waited = fleet.logs()
+        (tmp_path / "away").rename(ledger_dir)
+        run = fleet.wait_run(run_id, timeout=60)
+    finally:
+        fleet.stop()
+    assert "cannot be reached" in waited and "Failed to process message" not in waited, waited
+    assert run["status"] == "succeeded" and run["items_succeeded"] == 2
