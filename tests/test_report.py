@@ -343,3 +343,40 @@ def test_local_days_follow_daylight_saving_time_on_both_databases(ledger_project
                           period=make_period("2026-03-01", "2026-10-31", "Europe/Berlin"))
     assert [(p["period"], p["total"]["runs"]) for p in months["periods"] if p["total"]["runs"]] == [
         ("2026-03", 3), ("2026-10", 1)]
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_an_item_failed_then_taken_again_by_a_rerun_is_charged_its_exception_minutes_once(
+        database, request, make_project, monkeypatch, embedded) -> None:  # noqa: ANN001
+    from orchestrator.loader import load_project
+    from orchestrator.savings import project_report
+    from orchestrator.submit import rerun, run_embedded, wait_embedded
+
+    if database == "postgresql":
+        monkeypatch.setenv("RETAKE_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    root = make_project("""
+robots:
+  post:
+    manual_minutes: 10
+    exception_minutes: 6
+    items: [a, b, c, d]
+    steps:
+      - if: "{{ ('flags/' ~ item) in files('flags') }}"
+        fail: "{{ item }} is held"
+""", head=HEAD)
+    (root / "flags").mkdir()
+    for held in "bcd":
+        (root / "flags" / held).write_text("")
+    loaded = load_project(root)
+    first = run_embedded(loaded, "post", {})
+    assert first["items_failed"] == 3
+    (root / "flags" / "b").unlink()  # fixed by hand in the source: the rerun passes b; c and d fail again
+    second = wait_embedded(loaded, rerun(loaded, first["id"]))
+    assert (second["items_succeeded"], second["items_failed"]) == (1, 2)
+    (root / "flags" / "c").unlink()
+    third = wait_embedded(loaded, rerun(loaded, second["id"]))
+    assert (third["items_succeeded"], third["items_failed"]) == (1, 1)
+    line = project_report(loaded)["total"]
+    # a, b, c done by the robot (3 x 10 min); d, still failed, handled once by a person (6 min), not three times
+    assert line["manual_hours_saved"] == pytest.approx((3 * 10 - 6) / 60, abs=1e-6)
+    assert (line["items_succeeded"], line["items_failed"], line["runs"]) == (3, 6, 3)  # every attempt counts

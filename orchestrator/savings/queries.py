@@ -113,7 +113,24 @@ def run_sums(conn: Connection, period: Period, *, robot: str | None, grain: str 
     for row in conn.execute(split):
         sums = out.setdefault((row.robot, row.bucket), Sums())
         sums.failed_business = int(row.business or 0)
+    retried = _retried(key, where)
+    for row in conn.execute(retried):
+        sums = out.setdefault((row.robot, row.bucket), Sums())
+        sums.exception_minutes -= float(row.minutes or 0)
     return out
+
+
+def _retried(key: Any, where: list[Any]) -> Any:
+    """(robot, bucket, minutes): the exception minutes of failed items that a rerun took again. A person
+    did not handle those by hand; the rerun charges the item once, where it ends."""
+    failed, child, again = items.alias("failed_item"), runs.alias("rerun"), items.alias("rerun_item")
+    per_run = (select(failed.c.run_id, func.count(func.distinct(failed.c.id)).label("retried"))
+               .select_from(failed.join(child, child.c.parent_run_id == failed.c.run_id)
+                            .join(again, and_(again.c.run_id == child.c.id, again.c.key == failed.c.key)))
+               .where(failed.c.status == FAILED).group_by(failed.c.run_id).subquery())
+    return (select(runs.c.robot, key, func.sum(per_run.c.retried * runs.c.exception_minutes).label("minutes"))
+            .select_from(runs.join(per_run, per_run.c.run_id == runs.c.id))
+            .where(*where).group_by(runs.c.robot, key))
 
 
 def failure_reasons(conn: Connection, period: Period, *, robot: str | None, examples: int = 10) -> list[dict[str, Any]]:
