@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from orchestrator.actions import action
 from orchestrator.durations import parse_duration
-from orchestrator.errors import BusinessError
+from orchestrator.errors import BusinessError, ItemRestart
 from orchestrator.expressions import is_template
 
 
@@ -66,9 +66,13 @@ def sleep(ctx, args: SleepArgs) -> float:
 class FailArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: Any = "failed by the robot"
+    retry: bool = False  # the application failed, not the data: the item starts again from its first step
 
 
 @action("fail", args=FailArgs, scalar="message")
 def fail(ctx, args: FailArgs) -> None:
-    """Fail the item as a business failure (bad data; never retried): `fail: "No PO number"`."""
+    """Fail the item as a business failure (bad data; never retried): `fail: "No PO number"`. With
+    `retry: true`, an application failure the page shows: the item starts again from its first step."""
+    if args.retry:
+        raise ItemRestart(str(args.message))
     raise BusinessError(str(args.message))

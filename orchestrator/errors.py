@@ -80,6 +80,11 @@ class ResourceLost(ApplicationError):
     earlier steps built is gone with it, so the item starts again from its first step, not the step."""
 
 
+class ItemRestart(ResourceLost):
+    """A `fail` step with `retry: true`: the page says the application failed (a system error after a
+    save), so the item starts again from its first step, as for a lost resource."""
+
+
 class StepTimeout(ApplicationError):
     kind = "timeout"
 

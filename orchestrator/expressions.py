@@ -44,6 +44,46 @@ def _to_date(value: Any, fmt: str | None = None) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
+def _number(value: Any, decimal: str | None = None) -> int | float:
+    """`{{ row['Amount'] | number }}`: a number as people write it (`15,000,000`, `1.234,56 €`, `($12.00)`);
+    a business error when the text is not one number."""
+    from connectors.pdf_values import parse_number
+
+    try:
+        return parse_number(value, decimal=decimal)
+    except ValueError as exc:
+        raise BusinessError(f"| number: {exc}") from None
+
+
+_NO_DEFAULT = object()
+
+
+def _strict(kind: type) -> Any:
+    """Jinja's `| int` and `| float` turn any text they cannot read into 0: `'15,000,000' | float` is 0.0,
+    silently. Here an empty value still gives the default, but other text is an error that says to use
+    `| number`. An explicit default (`| int(0)`) keeps Jinja's leniency."""
+    from jinja2.filters import do_float, do_int
+
+    jinja = do_int if kind is int else do_float
+
+    def convert(value: Any, default: Any = _NO_DEFAULT, *args: Any) -> Any:
+        if default is not _NO_DEFAULT:
+            return jinja(value, default, *args)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return kind(0)
+        try:
+            return kind(value) if kind is float or not isinstance(value, str) else int(value.strip(), 10)
+        except (TypeError, ValueError):
+            try:
+                return kind(float(value))
+            except (TypeError, ValueError):
+                raise BusinessError(f"{value!r} | {kind.__name__}: not a number as Python writes it; use "
+                                    f"| number for `1,234.56`, `1.234,56` or `$12` (| {kind.__name__}(0) "
+                                    "to take 0 instead)") from None
+
+    return convert
+
+
 class Env(ImmutableSandboxedEnvironment):
     pass
 
@@ -53,10 +93,11 @@ def environment() -> Env:
     env = Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     for name in ("lipsum", "cycler", "joiner", "namespace"):
         env.globals.pop(name, None)
-    env.filters.update(date=_date_filter, strftime=_date_filter, to_date=_to_date)
+    env.filters.update(date=_date_filter, strftime=_date_filter, to_date=_to_date, number=_number,
+                       int=_strict(int), float=_strict(float))
     env.globals.update(
         today=lambda tz=None: dt.datetime.now(ZoneInfo(tz) if tz else None).date(),
-        to_date=_to_date,
+        to_date=_to_date, number=_number,
         timedelta=dt.timedelta,
         range=range, len=len, min=min, max=max, sum=sum, sorted=sorted, round=round,
         int=int, float=float, str=str, zip=zip, enumerate=enumerate,

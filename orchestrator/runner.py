@@ -12,7 +12,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from orchestrator import actions
 from orchestrator.context import RunSession, StepContext
-from orchestrator.errors import (BusinessError, Cancelled, ResourceLost, RetakeError, RunTimeout, StepTimeout,
+from orchestrator.errors import (BusinessError, Cancelled, ItemRestart, ResourceLost, RetakeError, RunTimeout, StepTimeout,
                                  error_kind, is_retryable)
 from orchestrator.expressions import evaluate
 from orchestrator.logs import mask
@@ -103,7 +103,8 @@ def _restarting(ctx: StepContext, ledger: Ledger, done: dict[str, Any], guard: R
         except ResourceLost as exc:
             if round_ == policy.attempts:
                 raise
-            ctx.log.warning(mask(str(exc)))  # says that the item starts again
+            restart = " (`fail` with `retry: true`: the item starts again from its first step)"
+            ctx.log.warning(mask(str(exc)) + (restart if isinstance(exc, ItemRestart) else ""))
             ctx.steps.clear()
             ctx.vars.clear()
             if ledger is not None and ctx.item_id is not None:

@@ -92,3 +92,24 @@ def test_text_around_a_single_expression_is_kept_when_the_value_is_text():
     assert evaluate("{{ key }}\n", {"key": "a"}) == "a\n"
     assert evaluate("  {{ key }}", {"key": "a"}) == "  a"
     assert evaluate("{{ rows }}\n", {"rows": [1, 2]}) == [1, 2]  # a value that is not text stays itself
+
+
+def test_numbers_as_people_write_them_are_read_by_the_number_filter():
+    assert evaluate("{{ '15,000,000' | number }}", {}) == 15000000
+    assert evaluate("{{ '1.234,56 €' | number }}", {}) == 1234.56
+    assert evaluate("{{ '1,234' | number(decimal=',') }}", {}) == 1.234
+    assert evaluate("{{ number('($12.00)') }}", {}) == -12.0
+    with pytest.raises(BusinessError, match="number: 'Page 1 of 2' is not one number"):
+        evaluate("{{ 'Page 1 of 2' | number }}", {})
+
+
+def test_int_and_float_refuse_text_they_would_silently_read_as_zero():
+    """Jinja's own filters give 0.0 for '15,000,000': a wrong amount typed into a system without a word."""
+    with pytest.raises(BusinessError, match=r"'15,000,000' \| float: .* use \| number"):
+        evaluate("{{ row['Amount'] | float }}", {"row": {"Amount": "15,000,000"}})
+    with pytest.raises(BusinessError, match=r"'n/a' \| int"):
+        evaluate("{{ 'n/a' | int }}", {})
+    assert evaluate("{{ 'n/a' | int(0) }}", {}) == 0  # an explicit default keeps Jinja's leniency
+    assert evaluate("{{ '' | float }}", {}) == 0.0 and evaluate("{{ none | int }}", {}) == 0  # empty: 0
+    assert evaluate("{{ ' 12 ' | int }}", {}) == 12 and evaluate("{{ '12.7' | int }}", {}) == 12
+    assert evaluate("{{ '1e3' | float }}", {}) == 1000.0 and evaluate("{{ 3.9 | int }}", {}) == 3

@@ -224,3 +224,27 @@ robots:
     second = wait_embedded(loaded, rerun(loaded, first["id"]))
     assert second["status"] == "succeeded" and second["items_total"] == 1
     assert (root / "out" / "sent.txt").read_text().split() == ["a", "b", "c"]  # b was sent once
+
+
+def test_a_fail_with_retry_starts_the_item_again_from_its_first_step(embedded, make_project):
+    """A page that shows a system error after a save: an application failure, so the item is done again."""
+    root = make_project("""
+robots:
+  save:
+    retry: {attempts: 3, backoff: 0s}
+    items: [flaky, broken]
+    steps:
+      - effect: false  # the save: done again when the page says it did not go through
+        files.write: {path: "out/{{ item }}/{{ files('out/' ~ item) | length }}.txt", content: saved}
+      - if: "{{ item == 'broken' or files('out/' ~ item) | length < 2 }}"
+        fail: {message: "the ERP answered a system error", retry: true}
+""")
+    for item in ("flaky", "broken"):
+        (root / "out" / item).mkdir(parents=True)
+    record, items, _ = run(root, "save")
+    assert record["status"] == "partial"
+    flaky, broken = sorted(items, key=lambda i: i["key"], reverse=True)
+    assert flaky["status"] == "succeeded" and len(list((root / "out" / "flaky").iterdir())) == 2
+    assert broken["status"] == "failed" and broken["error_kind"] == "application"
+    assert broken["error_message"] == "the ERP answered a system error"
+    assert len(list((root / "out" / "broken").iterdir())) == 3  # every attempt from the first step
