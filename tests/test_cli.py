@@ -173,6 +173,7 @@ def test_init_makes_a_project_that_validates_runs_and_schedules(tmp_path):
     made = cli("init", "ops", "--timezone", "Asia/Seoul", "--country", "KR", "--currency", "KRW")
     assert made.returncode == 0, made.stderr
     assert "created  robots/check_orders.yaml" in made.stdout
+    assert "hourly_cost: 50000 " in (tmp_path / "ops" / "robots.yaml").read_text()  # won, not 40 won an hour
     assert cli("validate").returncode == 0
     ran = cli("run", "check_orders", "--json")
     record = json.loads(ran.stdout)

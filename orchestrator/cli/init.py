@@ -17,8 +17,8 @@ project: {name}
 timezone: {timezone}
 economics:
   currency: {currency}
-  hourly_cost: 40             # loaded cost of one hour of manual work
-  robot_hourly_cost: 1        # what one robot hour costs
+  hourly_cost: {hourly}{hourly_pad}# loaded cost of one hour of manual work: set your own
+  robot_hourly_cost: {robot}{robot_pad}# what one robot hour costs
 defaults:
   retry: {{attempts: 3, backoff: 2s, max_backoff: 1m}}
   timeout: 30m
@@ -72,6 +72,22 @@ schedules:
 """
 
 
+# A typical loaded cost of an hour of office work, in round numbers of each currency (about 40 US dollars),
+# so that a first report reads sensibly before the project sets its own; other currencies get 40.
+HOURLY = {"USD": 40, "EUR": 40, "GBP": 35, "CHF": 50, "CAD": 55, "AUD": 60, "NZD": 65, "SGD": 55, "HKD": 300,
+          "KRW": 50000, "JPY": 5000, "CNY": 250, "TWD": 1200, "INR": 1500, "IDR": 300000, "VND": 500000,
+          "THB": 700, "PHP": 1000, "MYR": 150, "BRL": 150, "MXN": 500, "SEK": 400, "NOK": 400, "DKK": 300,
+          "PLN": 150, "CZK": 900, "HUF": 14000, "TRY": 1000, "ZAR": 500, "AED": 150, "SAR": 150, "ILS": 150}
+
+
+def economics(currency: str) -> dict[str, str]:
+    """The manifest's hourly costs for `currency`: the robot hour at a fortieth of a person's."""
+    hourly = HOURLY.get(currency.upper(), 40)
+    robot = hourly // 40 if hourly >= 80 else 1
+    return {"hourly": str(hourly), "hourly_pad": " " * max(1, 14 - len(str(hourly))),
+            "robot": str(robot), "robot_pad": " " * max(1, 8 - len(str(robot)))}
+
+
 @app.command()
 def init(
     directory: str = typer.Argument(".", help="Folder of the new project (created when missing)."),
@@ -85,7 +101,8 @@ def init(
     if (root / "robots.yaml").exists():
         fail(f"{root / 'robots.yaml'} exists already: this folder is a project (use another folder)")
     files = {
-        "robots.yaml": MANIFEST.format(name=name or root.name, timezone=timezone, currency=currency),
+        "robots.yaml": MANIFEST.format(name=name or root.name, timezone=timezone, currency=currency.upper(),
+                                       **economics(currency)),
         "robots/check_orders.yaml": ORDERS_ROBOT,
         "data/orders.csv": ORDERS,
         "schedules/morning.yaml": SCHEDULE.format(timezone=timezone, country=country),
