@@ -9,22 +9,20 @@ heads a table column does not spoil a date or an amount.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from connectors.pdf_anchors import FieldValueError, anchored
 from connectors.pdf_columns import header_key as _norm
 from connectors.pdf_columns import word_table
 from connectors.pdf_values import AmbiguousDate, convert
 
 if TYPE_CHECKING:
     from connectors.pdf import FieldSpec, TableSpec
-    from connectors.pdf_document import PageView, Phrase
+    from connectors.pdf_document import PageView
 
-
-class FieldValueError(ValueError):
-    """A field was found but its text does not read as its type."""
+__all__ = ["FieldValueError", "candidates", "extract_table", "find_field"]
 
 
 def find_field(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...] = ()) -> Any:
@@ -43,9 +41,24 @@ def find_field(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...]
             continue
         if value is not None:
             return value
+    if _unmapped_share(views) >= UNMAPPED_SHARE:
+        raise FieldValueError(UNMAPPED)  # rather than "missing": no field can be found in such a text
     if first_error is not None:
         raise FieldValueError(str(first_error))
     return None
+
+
+UNMAPPED_SHARE = 0.2  # a Korean page whose font lost its map: ~30%; a German one missing only "€", "ü": ~2%
+UNMAPPED = ("the PDF's text layer has no Unicode mapping for its font: the text cannot be read; OCR it or ask "
+            "the sender for a proper PDF")
+
+
+def _unmapped_share(views: list[PageView]) -> float:
+    """The share of the pages' characters that pdfminer could only write as "(cid:N)": glyphs of a font
+    without a map to Unicode (counted on the characters: no page text is made for it)."""
+    texts = [char["text"] for view in views for char in view.page.chars if not char["text"].isspace()]
+    unmapped = sum(1 for text in texts if text.startswith("(cid:"))
+    return unmapped / len(texts) if unmapped else 0.0
 
 
 def candidates(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...] = ()) -> Iterator[str]:
@@ -57,15 +70,18 @@ def candidates(views: list[PageView], spec: FieldSpec, *, stops: tuple[str, ...]
             yield from _filtered(view.region_text(spec.region), spec)
         return
     if spec.anchor is not None:
-        # Values right of a label on every page first, then values below a label: a "Total" column
-        # header with amounts under it does not hide "Total  1,234.00" further down or overleaf.
-        for direction in ("right", "below") if spec.direction == "auto" else (spec.direction,):
-            for view in views:
-                for text in _anchored(view, spec, stops, direction):
-                    yield from _filtered(text, spec)
+        # Values right of a label on every page first, then after a longer label that begins with it,
+        # then below a label: a "Total" column header with amounts under it does not hide
+        # "Total  1,234.00" further down or overleaf (connectors/pdf_anchors.py).
+        for direction in _DIRECTIONS[spec.direction]:
+            for text in anchored(views, spec, stops, direction):
+                yield from _filtered(text, spec)
         return
     for view in views:
         yield from _filtered(view.text, spec)
+
+
+_DIRECTIONS = {"auto": ("right", "continued", "below"), "right": ("right", "continued"), "below": ("below",)}
 
 
 def _filtered(text: str, spec: FieldSpec) -> Iterator[str]:
@@ -87,132 +103,6 @@ def _filtered(text: str, spec: FieldSpec) -> Iterator[str]:
 @lru_cache(maxsize=512)
 def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.MULTILINE)
-
-
-def _label_body(label: str) -> str:
-    letters = "".join(label.split()).rstrip(":：").rstrip(".")  # "Invoice No." and "Invoice No" alike
-    return r"\s*".join(re.escape(c) for c in letters)  # "Invoice no", "INVOICE  NO" and "Invoiceno" alike
-
-
-@lru_cache(maxsize=512)
-def _label(label: str) -> re.Pattern[str]:
-    body = _label_body(label)
-    # "Tax (10%)", "Total (USD):": a qualifier in brackets (with a letter or %; not "(120.00)") is the label's
-    qualifier = r"(?:\s*[(\[][^()\[\]]*[^\W\d_%][^()\[\]]*[)\]]|\s*[(\[][^()\[\]]*%[^()\[\]]*[)\]])?"
-    # an abbreviation's period may follow ("No.", "Amt."), and then the value may follow at once ("No.555")
-    return re.compile(rf"^(?P<label>{body})(?:\.(?=[\s:：]|\d|$))?{qualifier}"
-                      rf"(?P<sep>\s*[:：]\s*|\s+|$|(?<=\.)(?=\d))(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
-
-
-@lru_cache(maxsize=512)
-def _label_anywhere(label: str) -> re.Pattern[str]:
-    return re.compile(_label_body(label), re.IGNORECASE)
-
-
-_LEADER = re.compile(r"^[.·…_]{2,}\s*")
-
-
-@lru_cache(maxsize=512)
-def _stops(labels: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Any of `labels` followed by a colon: one search finds the first of them."""
-    if not labels:
-        return None
-    bodies = "|".join(_label_body(label) for label in labels)
-    return re.compile(rf"(?:^|\s)(?:{bodies})\.?\s*[:：]", re.IGNORECASE)
-
-
-def _cut(text: str, stops: tuple[str, ...]) -> str:
-    """`text` without dot leaders in front and up to the first other label that follows."""
-    text = _LEADER.sub("", text)
-    pattern = _stops(stops)
-    end = pattern.search(text) if pattern is not None else None
-    return (text[: end.start()] if end else text).strip()
-
-
-def _anchored(view: PageView, spec: FieldSpec, stops: tuple[str, ...], direction: str) -> Iterator[str]:
-    labels = [spec.anchor] if isinstance(spec.anchor, str) else list(spec.anchor or [])
-    hits = []
-    for label in labels:
-        hits.extend(_label_hits(view, label))
-    # Best first: a label with a colon at a phrase's start ("Total: 12"), a label at a phrase's start,
-    # then a label inside a phrase; each in reading order.
-    hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))
-    for _, line_no, phrase_no, start, rest in hits:
-        phrases = view.lines[line_no]
-        if direction == "below":
-            below = _below(view, line_no, phrases[phrase_no], start, count=spec.lines)
-            if below:
-                yield below
-            continue
-        right = _cut(rest, stops)
-        following = iter(phrases[phrase_no + 1:])
-        while not right and not rest:  # the label stands alone: the next phrase (past dot leaders)
-            phrase = next(following, None)
-            if phrase is None:
-                break
-            if spec.direction == "auto" and _is_label(phrase.text, stops):
-                break  # a row of labels (a header): the values are below
-            right = _cut(phrase.text, stops)
-        if right:
-            yield right
-
-
-def _is_label(text: str, labels: tuple[str, ...]) -> bool:
-    return any(_label(label).match(text) for label in labels)
-
-
-def _label_hits(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
-    """(rank, line, phrase, first label word, text after the label) for each match; once per page and label
-    (every field looks right of its labels, then below them)."""
-    if label not in view.label_hits:
-        view.label_hits[label] = _find_label(view, label)
-    return view.label_hits[label]
-
-
-def _find_label(view: PageView, label: str) -> list[tuple[int, int, int, int, str]]:
-    pattern, anywhere = _label(label), _label_anywhere(label)
-    text, starts, where = view.phrases
-    hits: list[tuple[int, int, int, int, str]] = []
-    position = 0
-    while starts and (found := anywhere.search(text, position)):
-        # The phrase the label was found in (a phrase with the label is never skipped: the search goes on
-        # from the next phrase's start); then the label must begin one of its words.
-        index = bisect_right(starts, found.start()) - 1
-        line_no, phrase_no, phrase = where[index]
-        words = [w["text"] for w in phrase.words]
-        for start in range(len(words)):
-            match = pattern.match(" ".join(words[start:]))
-            if match:
-                colon = ":" in match.group("sep") or "：" in match.group("sep")
-                rank = (2 if start > 0 else 0) + (0 if colon else 1)
-                hits.append((rank, line_no, phrase_no, start, match.group("rest").strip()))
-                break
-        if index + 1 == len(starts):
-            break
-        position = starts[index + 1]
-    return hits
-
-
-def _below(view: PageView, line_no: int, phrase: Phrase, start: int, *, count: int) -> str:
-    """The text under the label: phrases on the next lines that overlap the label's width."""
-    label_words = phrase.words[start:]
-    x0, x1 = label_words[0]["x0"], phrase.x1
-    bottom = max(w["bottom"] for w in label_words)
-    height = bottom - min(w["top"] for w in label_words)
-    taken: list[str] = []
-    for phrases in view.lines[line_no + 1:]:
-        if len(taken) >= count:
-            break
-        under = [p for p in phrases if p.x0 <= x1 + height and p.x1 >= x0 - height]
-        if not under:
-            if taken:
-                break
-            continue
-        if under[0].top - bottom > 3 * max(height, 1):
-            break
-        taken.append(under[0].text)
-        bottom = under[0].bottom
-    return "\n".join(taken)
 
 
 TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}

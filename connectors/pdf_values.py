@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 # A number: digits with grouping marks; a space groups only when exactly three digits follow.
@@ -17,7 +18,8 @@ _MINUS = "-−–"
 # What may stand before a number (after a "label:"): signs, brackets, a currency sign or code ("USD",
 # "Rs.", "US$", "₩"), "#"; and after it: anything without a digit ("원", "EUR", "units", "%", ")", "-").
 _SIGNS = r"+\-−–"  # for a character class
-_CURRENCY = "$€£¥₩₹₽₺₫฿₱₪₴₦₲₵₡₸¢₨"
+UNKNOWN = "\ufffd"  # a glyph without a character (pdfminer's "(cid:N)"): may stand where a currency sign may
+_CURRENCY = "$€£¥₩₹₽₺₫฿₱₪₴₦₲₵₡₸¢₨" + UNKNOWN
 _CODES = (  # currency codes and short forms written before an amount: "USD 12", "Rs. 120"
     "USD EUR GBP JPY KRW CNY RMB CHF CAD AUD NZD HKD SGD INR IDR MYR THB VND PHP TWD SEK NOK DKK ISK PLN CZK HUF "
     "RON BGN TRY RUB UAH ILS AED SAR QAR KWD BHD OMR EGP MAD ZAR NGN KES BRL MXN ARS CLP COP PEN "
@@ -25,6 +27,10 @@ _CODES = (  # currency codes and short forms written before an amount: "USD 12",
 _BEFORE = re.compile(r"[\s(\[#" + _SIGNS + r"]*(?:(?:(?i:" + _CODES + r")\.?|(?:US|HK|NT|NZ|S|A|C|R)(?=\$))?"
                      r"\s*[" + _CURRENCY + r"]?\s*)?[\s(\[" + _SIGNS + r"]*")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Full-width forms of Japanese and Chinese documents ("１，２３４円", "￥", "－", "："). Only this block is
+# NFKC-normalised: on the whole text NFKC would also make digits of "²" or a footnote's "¹" after an amount.
+_WIDE = re.compile("[\u3000\uff01-\uff5e\uffe0-\uffe6]")
+_CID = re.compile(r"\(cid:\d+\)")  # pdfminer's placeholder for a glyph its font maps to no character
 
 DEFAULT_DATE_FORMATS = (
     "%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%d.%m.%Y", "%Y년 %m월 %d일", "%Y년%m월%d일",
@@ -44,20 +50,24 @@ def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
     negative amount), a currency sign or code and a unit (`12 pcs`, `1,000원`); other words, a second
     number (`Page 1 of 2`, `2026-03-05`) or an id (`PO-55123`) make it not a number. Brackets after
     Korean, Chinese or Japanese words are an aside, not a minus (`일금 일백만원정 (₩1,000,000)`).
-    `decimal` ("." or ",") says which mark separates decimals; without it the mark is guessed:
-    the last of two different marks, a mark used twice groups, a single mark followed by exactly
-    three digits groups (1,234 and 1.234 are both 1234).
+    `decimal` ("." or ",") says which mark separates decimals, and a number that contradicts it
+    (`1.234,56` with `decimal="."`) is refused; without it the mark is guessed: the last of two
+    different marks, a mark used twice groups, a single mark followed by exactly three digits groups
+    (1,234 and 1.234 are both 1234). Full-width digits and marks read as ASCII ones; a trailing dash
+    after a yen or won amount (`￥1,234,567－`) ends it and is no minus.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return text
-    raw = " ".join(str(text).split())
+    raw, shown = clean(str(text)), " ".join(str(text).split())  # shown: as written, in messages
     found = _NUMBER.search(raw)
     if not found:
-        raise ValueError(f"{raw!r} is not a number")
+        raise ValueError(f"{shown!r} is not a number")
     for found in _NUMBER.finditer(raw):
         digits = found.group().rstrip(".,' ")
         before, after = raw[: found.start()], raw[found.start() + len(digits):]
-        before = before.rpartition(":")[2]  # a label before a colon: "Total due: 1,234"
+        label, colon, tail = before.rpartition(":")
+        if colon and not label[-1:].isdigit():  # a label before a colon ("Total due: 1,234"), not a time's
+            before = tail
         if any(c.isdigit() for c in after):
             continue  # a second number after this one: a date, an id, a range, "1 of 2"
         bracketed = "(" in before and ")" in after
@@ -65,11 +75,26 @@ def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
             before, bracketed = before[before.rfind("(") + 1:], False  # an aside after words: not a minus
         if not _BEFORE.fullmatch(before) or before[-1:].isalpha() or re.search(r"[^\W\d_][\-−–]$", before):
             continue  # words before the number, or an id glued to it (PO-55123)
-        negative = bracketed or any(c in _MINUS for c in before) or after.lstrip()[:1] in tuple(_MINUS)
-        value = _normalise(_GROUP_SPACES.sub("", digits), decimal, raw)
+        trailing = after.lstrip()[:1] in tuple(_MINUS) and not _dash_ends_amount(before, raw)
+        negative = bracketed or any(c in _MINUS for c in before) or trailing
+        value = _normalise(_GROUP_SPACES.sub("", digits), decimal, shown)
         number: int | float = float(value) if "." in value else int(value)
         return -number if negative else number
-    raise ValueError(f"{raw!r} is not one number (words or another number around it)")
+    raise ValueError(f"{shown!r} is not one number (words or another number around it)")
+
+
+def clean(text: str) -> str:
+    """Text as numbers and dates are read from it: full-width forms as ASCII, each "(cid:N)" as one
+    unknown sign (never a number), whitespace collapsed."""
+    text = _WIDE.sub(lambda found: unicodedata.normalize("NFKC", found.group()), text)
+    return " ".join(_CID.sub(UNKNOWN, text).split())
+
+
+def _dash_ends_amount(before: str, raw: str) -> bool:
+    """Japanese (and Chinese, Korean) amounts end with a dash so that nothing can be added to them
+    (`￥1,234,567－`, `₩1,000,000-`): after a yen or won sign, or among CJK words, it is no minus
+    (SAP's `1.234,56-` is one)."""
+    return "¥" in before or "₩" in before or bool(_CJK.search(raw))
 
 
 def _normalise(digits: str, decimal: str | None, raw: str) -> str:
@@ -79,6 +104,10 @@ def _normalise(digits: str, decimal: str | None, raw: str) -> str:
     if decimal is None:
         decimal = _guess_decimal(plain)
     grouping = "," if decimal == "." else "."
+    if decimal and grouping in plain.partition(decimal)[2]:
+        # 1.234,56 read with decimal "." would be 1.23456: the number is written in the other format
+        raise ValueError(f"{raw!r} is not a number with the decimal mark {decimal!r}: {digits!r} has "
+                         f"{grouping!r} after it")
     whole = plain.split(decimal)[0] if decimal else plain
     groups = re.split(r"[" + re.escape(grouping) + r"]", whole)
     if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and len(groups[-1]) == 3
@@ -115,12 +144,12 @@ def parse_date(text: Any, *, formats: list[str] | tuple[str, ...] | None = None)
         return text.date().isoformat()
     if isinstance(text, dt.date):
         return text.isoformat()
-    raw = " ".join(str(text).split())
+    raw = clean(str(text))
     if not raw:
         raise ValueError("an empty text is not a date")
     tries = list(formats or DEFAULT_DATE_FORMATS)
     if not formats:
-        found = _year_first(raw) or _day_and_month(raw)
+        found = _year_first(raw) or _month_name(raw) or _day_and_month(raw)
         if found:
             return found
     words = raw.split(" ")
@@ -130,14 +159,15 @@ def parse_date(text: Any, *, formats: list[str] | tuple[str, ...] | None = None)
         candidate = candidate.strip(" ,;:()[]")
         for fmt in tries:
             try:
-                return dt.datetime.strptime(candidate, fmt).date().isoformat()
+                return dt.datetime.strptime(_in_english(candidate, fmt), fmt).date().isoformat()
             except ValueError:
                 continue
     shown = ", ".join(tries[:4]) + (", ..." if len(tries) > 4 else "")
     raise ValueError(f"{raw!r} is not a date in the formats tried ({shown}); give `formats:`")
 
 
-_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})\s*[-./년年]\s*(\d{1,2})\s*[-./월月]\s*(\d{1,2})(?!\d)\s*[.일日]?")
+# (a Japanese font's full-width hyphen reads as U+2212: 2026−03−05)
+_YEAR_FIRST = re.compile(r"(?<!\d)(\d{4})\s*[-−./년年]\s*(\d{1,2})\s*[-−./월月]\s*(\d{1,2})(?!\d)\s*[.일日]?")
 _ISO_TIME = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}")
 
 
@@ -153,6 +183,61 @@ def _year_first(text: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+# Month names of the languages of most invoices (English, German, French, Spanish, Italian, Dutch,
+# Portuguese), in full and short, with and without accents: strptime's %B and %b know English only.
+_MONTH_NAMES = (
+    "january jan januar jänner janvier janv enero ene gennaio gen januari janeiro",
+    "february feb februar février fevrier févr fevr febrero febbraio februari fevereiro fev",
+    "march mar märz maerz mrz mars marzo maart mrt março marco",
+    "april apr avril avr abril abr aprile",
+    "may mai mayo maggio mag mei maio",
+    "june jun juni juin junio giugno giu junho",
+    "july jul juli juillet juil julio luglio lug julho",
+    "august aug août aout agosto ago augustus",
+    "september sep sept septembre septiembre setiembre settembre set setembro",
+    "october oct oktober okt octobre octubre ottobre ott outubro out",
+    "november nov novembre noviembre novembro",
+    "december dec dezember dez décembre decembre déc diciembre dic dicembre dezembro",
+)
+MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
+_ENGLISH = [names.split()[0].capitalize() for names in _MONTH_NAMES]
+_MONTH = r"(?<![^\W\d_])(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?(?![^\W\d_])"
+_MONTH_WORD = re.compile(_MONTH.replace(r"\.?", ""), re.IGNORECASE)
+_DATES_WITH_NAMES = (  # 3. März 2026, 1er mars 2026, 5 de marzo de 2026, 5th March 2026; March 5th, 2026; 05-Mar-26
+    re.compile(r"(?<!\d)(?P<day>\d{1,2})(?:st|nd|rd|th|er|º|°)?\.?[\s,./-]*(?:de\s+)?" + _MONTH
+               + r"[\s,./-]*(?:de\s+)?(?P<year>\d{4})(?!\d)", re.IGNORECASE),
+    re.compile(_MONTH + r"[\s/-]*(?P<day>\d{1,2})(?:st|nd|rd|th)?(?!\d)[\s,./-]*(?P<year>\d{4})(?!\d)", re.IGNORECASE),
+    # a two-digit year only between the same marks: "1 Jan-31 Dec 2026" is no 2031
+    re.compile(r"(?<!\d)(?P<day>\d{1,2})(?P<mark>[-/.])" + _MONTH.replace(r"\.?", "")
+               + r"(?P=mark)(?P<year>\d{2})(?!\d)", re.IGNORECASE),
+)
+
+
+def _month_name(text: str) -> str | None:
+    """A date with its month's name (in one of seven languages) is never ambiguous: the first in `text`."""
+    found = [match for pattern in _DATES_WITH_NAMES if (match := pattern.search(text))]
+    for match in sorted(found, key=lambda m: m.start()):
+        year = int(match["year"]) + (2000 if len(match["year"]) == 2 else 0)
+        try:
+            return dt.date(year, MONTHS[match["month"].lower()], int(match["day"])).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _in_english(text: str, fmt: str) -> str:
+    """`text` with its month names in English, for the %B (full) or %b (short) of `fmt`: `formats:
+    ["%d. %B %Y"]` then reads `3. März 2026`."""
+    if "%B" not in fmt and "%b" not in fmt:
+        return text
+
+    def english(found: re.Match[str]) -> str:
+        name = _ENGLISH[MONTHS[found.group("month").lower()] - 1]
+        return name if "%B" in fmt else name[:3]
+
+    return _MONTH_WORD.sub(english, text)
 
 
 _NUMERIC = re.compile(r"(?<![\d/-])(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/-])")

@@ -19,20 +19,42 @@ def ctx(tmp_path):
     return StepContext(session=session)
 
 
-def pdf(path: Path, lines: list[tuple[float, float, str]], *, pagesize: tuple[float, float] | None = None) -> str:
-    """A one-page PDF with each (x, y, text) drawn in Helvetica 10; "\f" as text starts a new page."""
+FONT_FILES = {"DejaVu": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+              "Nanum": "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"}
+
+
+def pdf(path: Path, lines: list[tuple[float, float, str]], *, pagesize: tuple[float, float] | None = None,
+        font: str = "Helvetica", rules: tuple[tuple[float, float, float, float], ...] = (),
+        unmapped: bool = False) -> str:
+    """A one-page PDF with each (x, y, text) drawn in `font` 10 (a TrueType font of FONT_FILES, or
+    reportlab's Japanese and Chinese CID fonts); "\f" as text starts a new page. `rules`: lines (x0, y0, x1,
+    y1) drawn first (a ruled box). `unmapped`: the font loses its map to Unicode, so that pdfminer reads
+    its glyphs as "(cid:N)", as in PDFs from some invoicing software."""
     from reportlab.lib.pagesizes import letter
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen.canvas import Canvas
 
+    if font in FONT_FILES:
+        if not Path(FONT_FILES[font]).exists():
+            pytest.skip(f"needs the {font} font")
+        pdfmetrics.registerFont(TTFont(font, FONT_FILES[font]))
+    elif font != "Helvetica":
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
     canvas = Canvas(str(path), pagesize=pagesize or letter)
-    canvas.setFont("Helvetica", 10)
+    for x0, y0, x1, y1 in rules:
+        canvas.line(x0, y0, x1, y1)
+    canvas.setFont(font, 10)
     for x, y, text in lines:
         if text == "\f":
             canvas.showPage()
-            canvas.setFont("Helvetica", 10)
+            canvas.setFont(font, 10)
         else:
             canvas.drawString(x, y, text)
     canvas.save()
+    if unmapped:  # a key of the same length: the file's offsets stay right
+        path.write_bytes(path.read_bytes().replace(b"/ToUnicode", b"/ToUnicodX"))
     return path.name
 
 
@@ -97,3 +119,105 @@ def test_a_column_header_yaml_reads_as_a_boolean_is_refused_with_the_quotes_to_w
     with pytest.raises(BusinessError, match=r'column item: YAML read the header as false, not as text: write it in '
                                             r'quotes \("No"\)'):
         actions.get("pdf.extract").bind({"file": "x.pdf", "tables": {"t": {"columns": {"item": False}}}})
+
+
+def test_a_label_heading_a_row_of_labels_takes_the_value_under_it_not_the_next_label(ctx, tmp_path):
+    labels = ["Invoice Number", "Invoice Date", "Customer No", "PO Number"]
+    values = ["77123", "5 Mar 2026", "C-0042", "PO-12345"]
+    box = tuple((x, 712, x, 680) for x in (40, 170, 300, 430, 560)) + tuple((40, y, 560, y) for y in (712, 696, 680))
+    grid = pdf(tmp_path / "grid.pdf", [(43 + 130 * i, 700, text) for i, text in enumerate(labels)]
+               + [(43 + 130 * i, 684, text) for i, text in enumerate(values)], rules=box)
+    loose = pdf(tmp_path / "loose.pdf", [(40, 750, "Invoice number"), (220, 750, "Invoice date"),
+                                         (400, 750, "Amount due"), (40, 736, "NL-2026-555"), (220, 736, "2026-03-05"),
+                                         (400, 736, "USD 9,870.00")])
+    assert extract(ctx, grid, fields={"invoice_no": "Invoice Number"}) == {"invoice_no": "77123"}
+    assert extract(ctx, loose, fields={"invoice_no": "Invoice number"}) == {"invoice_no": "NL-2026-555"}
+    # lines of "label  value" are no row of labels, even with a date on the line under them
+    pairs = pdf(tmp_path / "pairs.pdf", [(50, 750, "Vendor"), (150, 750, "Acme Corp"), (50, 736, "Date"),
+                                         (150, 736, "2026-03-05")])
+    assert extract(ctx, pairs, fields={"vendor": "Vendor"}) == {"vendor": "Acme Corp"}
+
+
+def test_a_value_belongs_to_the_whole_label_before_it_not_to_a_word_of_it_or_to_the_line_below(ctx, tmp_path):
+    one_line = pdf(tmp_path / "line.pdf", [(50, 750, "Total incl. VAT 1,190.00"), (50, 734, "Paid: 250.00")])
+    columns = pdf(tmp_path / "columns.pdf", [(50, 750, "Total incl. VAT"), (250, 750, "1,190.00"), (50, 734, "Paid"),
+                                             (250, 734, "250.00")])
+    fields = {"total": {"anchor": "Total", "type": "number"}, "vat": {"anchor": "VAT", "type": "number"}}
+    for name in (one_line, columns):
+        assert extract(ctx, name, fields=fields) == {"total": 1190.0, "vat": None}
+    assert extract(ctx, one_line, fields={"vat": {"anchor": "VAT", "type": "number"}}) == {"vat": None}  # "incl. VAT"
+    compound = pdf(tmp_path / "compound.pdf", [(50, 750, "Total VAT 190.00"), (50, 734, "Total 1,190.00")])
+    assert extract(ctx, compound, fields=fields) == {"total": 1190.0, "vat": 190.0}  # a total of VAT is the VAT's
+    # another field's longer label is that field's: "Total due" is not the place of "Total"
+    due = pdf(tmp_path / "due.pdf", [(50, 750, "Total due: 1,234.00"), (50, 734, "Total 1,300.00")])
+    got = extract(ctx, due, fields={"total": {"anchor": "Total", "type": "number"},
+                                    "due": {"anchor": "Total due", "type": "number"}})
+    assert got == {"total": 1300.0, "due": 1234.0}
+    # two labels that both begin with the anchor: which one is meant is not guessed
+    both = pdf(tmp_path / "both.pdf", [(50, 750, "Total excl. VAT 1,000.00"), (50, 734, "Total incl. VAT 1,190.00")])
+    with pytest.raises(DocumentError, match=r"several labels begin with 'Total' .*'Total excl. VAT', 'Total incl. "):
+        extract(ctx, both, fields={"total": {"anchor": "Total", "type": "number"}})
+    assert extract(ctx, both, fields={"total": {"anchor": "Total incl. VAT", "type": "number"}}) == {"total": 1190.0}
+
+
+def test_a_labelled_line_under_an_anchor_is_not_its_value(ctx, tmp_path):
+    name = pdf(tmp_path / "iso.pdf", [(50, 750, "Invoice No: ISO-1"), (50, 734, "Date: 2026-03-05T14:30:00")])
+    with pytest.raises(DocumentError, match="'ISO-1' is not one number"):  # not the 00 of the time below
+        extract(ctx, name, fields={"number": {"anchor": "Invoice No", "type": "number"}})
+
+
+def test_a_rate_after_a_tax_label_is_passed_over_for_the_amount_after_it(ctx, tmp_path):
+    name = pdf(tmp_path / "rates.pdf", [(50, 750, "VAT 19%"), (250, 750, "190.00"), (50, 734, "MwSt. 19 %"),
+                                        (250, 734, "535,27"), (50, 718, "GST @ 10% 12.50"), (50, 702, "Tax rate: 7%")])
+    got = extract(ctx, name, fields={
+        "vat": {"anchor": "VAT", "type": "number"}, "mwst": {"anchor": "MwSt.", "type": "number"},
+        "gst": {"anchor": "GST", "type": "number"}, "rate": {"anchor": "Tax rate", "type": "number"},
+        "vat_rate": {"anchor": "VAT", "type": "number", "regex": r"([\d.,]+)\s*%"}})
+    assert got == {"vat": 190.0, "mwst": 535.27, "gst": 12.5, "rate": 7, "vat_rate": 19}
+    box = tuple((x, 712, x, 680) for x in (370, 450, 545)) + tuple((370, y, 545, y) for y in (712, 696, 680))
+    cells = pdf(tmp_path / "cells.pdf", [(373, 700, "Subtotal"), (500, 700, "162.00"), (373, 684, "Tax 7%"),
+                                         (500, 684, "11.34")], rules=box)
+    assert extract(ctx, cells, fields={"tax": {"anchor": "Tax", "type": "number"}}) == {"tax": 11.34}
+
+
+def test_glyphs_without_a_character_are_no_numbers_and_a_text_layer_of_them_says_so(ctx, tmp_path):
+    german = pdf(tmp_path / "de.pdf", [(50, 750, "Müller GmbH"), (50, 734, "Gesamtbetrag"), (300, 734, "3.352,47 €"),
+                                       (50, 718, "Total   1,234.00 €")], font="DejaVu", unmapped=True)
+    got = extract(ctx, german, fields={"gesamt": {"anchor": "Gesamtbetrag", "type": "number"},
+                                       "total": {"anchor": "Total", "type": "number"}})
+    assert got == {"gesamt": 3352.47, "total": 1234.0}  # "3.352,47 (cid:3)" is not 3
+    korean = pdf(tmp_path / "ko.pdf", [(50, 750, "거래명세서"), (50, 734, "합계금액: ₩ 1,100,000"),
+                                       (50, 718, "공급가액 1,000,000 세액 100,000")], font="Nanum", unmapped=True)
+    with pytest.raises(DocumentError, match="total: the PDF's text layer has no Unicode mapping for its font"):
+        extract(ctx, korean, fields={"total": {"anchor": "합계금액", "type": "number", "required": True}})
+
+
+def test_japanese_and_chinese_amounts_and_dates_in_full_width_forms(ctx, tmp_path):
+    japanese = pdf(tmp_path / "ja.pdf", [(50, 750, "合計金額：￥1,234,567－"), (50, 734, "ご請求金額：１，２３４，５６７円"),
+                                         (50, 718, "発行日：２０２６－０３－０５"), (50, 702, "税込：¥1,234,567-")],
+                   font="HeiseiKakuGo-W5")
+    got = extract(ctx, japanese, fields={"total": {"anchor": "合計金額", "type": "number"},
+                                         "billed": {"anchor": "ご請求金額", "type": "number"},
+                                         "date": {"anchor": "発行日", "type": "date"},
+                                         "taxed": {"anchor": "税込", "type": "number"}})
+    assert got == {"total": 1234567, "billed": 1234567, "date": "2026-03-05", "taxed": 1234567}
+    chinese = pdf(tmp_path / "zh.pdf", [(50, 750, "合计金额：￥1,092.53")], font="STSong-Light")
+    assert extract(ctx, chinese, fields={"total": {"anchor": "合计金额", "type": "number"}}) == {"total": 1092.53}
+
+
+def test_dates_with_month_names_in_european_languages(ctx, tmp_path):
+    name = pdf(tmp_path / "dates.pdf", [(50, 750, "Rechnungsdatum: 3. März 2026"), (50, 734, "Date : 1er mars 2026"),
+                                        (50, 718, "Due: March 5th, 2026")])
+    got = extract(ctx, name, fields={"de": {"anchor": "Rechnungsdatum", "type": "date"},
+                                     "fr": {"anchor": "Date", "type": "date"},
+                                     "en": {"anchor": "Due", "type": "date"},
+                                     "given": {"anchor": "Rechnungsdatum", "type": "date", "formats": ["%d. %B %Y"]}})
+    assert got == {"de": "2026-03-03", "fr": "2026-03-01", "en": "2026-03-05", "given": "2026-03-03"}
+
+
+def test_a_declared_decimal_mark_refuses_a_number_written_the_other_way(ctx, tmp_path):
+    name = pdf(tmp_path / "de.pdf", [(50, 750, "Total: 1.234,56 EUR")])
+    with pytest.raises(DocumentError, match=r"'1.234,56 EUR' is not a number with the decimal mark '\.'"):
+        extract(ctx, name, fields={"total": {"anchor": "Total", "type": "number", "decimal": "."}})
+    got = extract(ctx, name, fields={"total": {"anchor": "Total", "type": "number", "decimal": ","}})
+    assert got == {"total": 1234.56}

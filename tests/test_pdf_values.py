@@ -24,6 +24,34 @@ def test_an_explicit_decimal_mark_settles_the_ambiguous_cases():
     assert parse_number("1.234", decimal=",") == 1234
 
 
+@pytest.mark.parametrize(("text", "decimal"), [("1.234,56", "."), ("1,234.56", ","), ("1.234,5", "."),
+                                               ("EUR 1.234,56", "."), ("12,345.6", ",")])
+def test_a_number_written_against_the_declared_decimal_mark_is_refused_not_rescaled(text, decimal):
+    with pytest.raises(ValueError, match=f"is not a number with the decimal mark '\\{decimal}'"):
+        parse_number(text, decimal=decimal)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("￥1,234,567－", 1234567), ("¥1,234,567-", 1234567), ("１，２３４，５６７円", 1234567), ("合计金额：￥1,092.53", 1092.53),
+    ("￥１，２３４，５６７−", 1234567), ("₩1,000,000-", 1000000), ("１，２３４.５６", 1234.56),
+])
+def test_full_width_forms_read_and_a_dash_closing_a_yen_or_won_amount_is_no_minus(text, number):
+    value = parse_number(text)
+    assert value == number and type(value) is type(number)
+
+
+@pytest.mark.parametrize(("text", "number"), [("1,234.00 (cid:4)", 1234.0), ("3.352,47 (cid:4)", 3352.47),
+                                              ("(cid:3) 1,234", 1234), ("(cid:3)1,234", 1234)])
+def test_a_glyph_without_a_character_stands_like_a_currency_sign_and_is_never_a_number(text, number):
+    assert parse_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["(cid:4)", "(cid:12)(cid:13) 5", "2026-03-05T14:30:00", "1.234,56 ¹"])
+def test_placeholders_times_and_footnote_marks_are_not_numbers(text):
+    with pytest.raises(ValueError, match="not (one )?a? ?number"):
+        parse_number(text)
+
+
 @pytest.mark.parametrize("text", ["", "n/a", "USD"])
 def test_text_without_digits_is_not_a_number(text):
     with pytest.raises(ValueError, match="not a number"):
@@ -56,6 +84,26 @@ def test_brackets_signs_and_currency_around_a_number(text, number):
 ])
 def test_dates_come_out_in_iso_format(text, iso):
     assert parse_date(text) == iso
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("3. März 2026", "2026-03-03"), ("5 mars 2026", "2026-03-05"), ("5. Mai 2026", "2026-05-05"),
+    ("1er mars 2026", "2026-03-01"), ("5 Mar 2026", "2026-03-05"), ("March 5th, 2026", "2026-03-05"),
+    ("05-Mar-26", "2026-03-05"), ("5 de marzo de 2026", "2026-03-05"), ("5 marzo 2026", "2026-03-05"),
+    ("5 maart 2026", "2026-03-05"), ("5 de março de 2026", "2026-03-05"),
+    ("Donnerstag, 5. Dezember 2026", "2026-12-05"),
+    ("12 févr. 2026", "2026-02-12"), ("Sept. 30, 2026", "2026-09-30"), ("2026년 3월 5일", "2026-03-05"),
+    ("２０２６－０３－０５", "2026-03-05"), ("2026−03−05", "2026-03-05"), ("1 Jan-31 Dec 2026", "2026-12-31"),
+])
+def test_dates_with_month_names_in_seven_languages_and_full_width_dates(text, iso):
+    assert parse_date(text) == iso
+
+
+def test_given_formats_read_month_names_of_other_languages():
+    assert parse_date("3. März 2026", formats=["%d. %B %Y"]) == "2026-03-03"
+    assert parse_date("5 March 2026", formats=["%d %b %Y"]) == "2026-03-05"
+    with pytest.raises(ValueError, match="formats tried"):
+        parse_date("5 Mar 2026", formats=["%Y-%m-%d"])
 
 
 def test_a_date_in_an_unlisted_format_names_the_formats_tried():
