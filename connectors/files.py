@@ -17,15 +17,48 @@ class ListArgs(BaseModel):
     dir: str = "."
     pattern: str = "*"
     recursive: bool = False
+    case_sensitive: bool = False
 
 
 @action("files.list", args=ListArgs, scalar="dir")
 def files_list(ctx, args: ListArgs) -> list[str]:
-    """Files in a folder, sorted: `files.list: {dir: inbox, pattern: "*.pdf"}`; a folder that does not
-    exist is an error, an empty one gives []."""
+    """Files in a folder, sorted: `files.list: {dir: inbox, pattern: "*.pdf"}` (X.PDF too); a folder that
+    does not exist is an error, an empty one gives []."""
     base = ctx.session.folder(args.dir, f"files.list {args.dir!r}")
-    found = base.rglob(args.pattern) if args.recursive else base.glob(args.pattern)
+    pattern = args.pattern if args.case_sensitive else any_case(args.pattern)
+    found = base.rglob(pattern) if args.recursive else base.glob(pattern)
     return [ctx.session.relative(p) for p in sorted(found) if p.is_file()]
+
+
+def any_case(pattern: str) -> str:
+    """The glob `pattern` matching names in any case: `*.pdf` -> `*.[pP][dD][fF]`, for scanners that write
+    X.PDF (Path.glob takes no case_sensitive= before Python 3.12; fnmatch is case-sensitive on Linux)."""
+    out, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        end = _class_end(pattern, index) if char == "[" else -1
+        if end > 0:  # a class such as [a-c] or [!x] gains the other case of its letters: [a-cA-C]
+            body = pattern[index + 1:end]
+            negated = body[:1] == "!"
+            members = body[1:] if negated else body
+            other = "".join(c.swapcase() if len(c.swapcase()) == 1 else c for c in members).replace("]", "")
+            out.append("[" + "!" * negated + members + (other if other != members else "") + "]")
+            index = end + 1
+            continue
+        both = {char, char.lower(), char.upper()} if len(char.lower()) == len(char.upper()) == 1 else {char}
+        out.append(f"[{''.join(sorted(both))}]" if len(both) > 1 else char)
+        index += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index of the `]` closing the class opened at `start`, or -1 when `[` is a plain character."""
+    index = start + 1
+    if pattern[index:index + 1] == "!":
+        index += 1
+    if pattern[index:index + 1] == "]":  # a `]` first in a class is one of its members
+        index += 1
+    return pattern.find("]", index)
 
 
 class MoveArgs(BaseModel):

@@ -1,21 +1,25 @@
 """Tables: `table.read`, `table.write`, `table.filter`, `table.validate` (CSV, Excel, JSON; pandas).
 
 Rows are lists of plain mappings, so steps, expressions and the ledger can hold them. Reading lives
-in connectors/tables_io.py (CSV typing and sniffing in tables_csv.py), writing in tables_write.py,
-row rules in connectors/tables_rules.py; pandas is imported inside functions only.
+in connectors/tables_io.py (CSV typing and sniffing in tables_csv.py, Excel sheets in tables_excel.py),
+writing in tables_write.py, row rules in connectors/tables_rules.py; pandas is imported inside functions
+only.
 docs/actions/tables.md is the manual, with the rows-as-items pattern.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connectors.tables_rules import ColumnRule, did_you_mean
 from orchestrator.actions import action
 from orchestrator.errors import BusinessError
+from orchestrator.expressions import is_template
 
 Format = Literal["csv", "excel", "json", "jsonl"]
 
@@ -33,6 +37,7 @@ class ReadArgs(Strict):
     decimal: Literal[".", ","] = Field(".", description="CSV: the decimal mark; ',' reads 1.234,56 as 1234.56.")
     skip_rows: int = Field(0, ge=0, description="Lines to skip above the header.")
     as_text: bool | list[str] = Field(False, description="Keep all (or these) columns as text: ids, zip codes.")
+    json_path: str | None = Field(None, description="JSON: where the list of rows is, e.g. data.items.")
     limit: int | None = Field(None, ge=0)
 
 
@@ -44,7 +49,7 @@ def table_read(ctx, args: ReadArgs) -> list[dict[str, Any]]:
     path = ctx.resolve(args.path)
     rows = read_rows(path, name=ctx.session.relative(path), fmt=args.format, sheet=args.sheet,
                      encoding=args.encoding, delimiter=args.delimiter, decimal=args.decimal, skip_rows=args.skip_rows,
-                     as_text=args.as_text)
+                     as_text=args.as_text, json_path=args.json_path)
     return rows if args.limit is None else rows[: args.limit]
 
 
@@ -57,6 +62,17 @@ class WriteArgs(Strict):
     encoding: str | None = Field(None, description="CSV: default utf-8, or the file's own when appending.")
     delimiter: str | None = Field(None, description="CSV: default ',', or the file's own when appending.")
     append: bool = Field(False, description="Add the rows after those already in the file (or sheet).")
+    as_text: bool | list[str] = Field(False, description="Excel: keep ISO dates of all (or these) columns as text.")
+
+    @field_validator("sheet")
+    @classmethod
+    def _excel_sheet_name(cls, sheet: str) -> str:
+        from connectors.tables_write import sheet_name_problem
+
+        problem = None if is_template(sheet) else sheet_name_problem(sheet)  # a template is known at run time
+        if problem:
+            raise ValueError(problem)
+        return sheet
 
 
 @action("table.write", args=WriteArgs, effect=True)
@@ -67,7 +83,7 @@ def table_write(ctx, args: WriteArgs) -> str:
     path = ctx.resolve(args.path)
     name = ctx.session.relative(path)
     count = write_rows(path, args.rows, name=name, fmt=args.format, columns=args.columns, sheet=args.sheet,
-                       encoding=args.encoding, delimiter=args.delimiter, append=args.append)
+                       encoding=args.encoding, delimiter=args.delimiter, append=args.append, as_text=args.as_text)
     ctx.log.info(f"wrote {count} row(s) to {name}") if ctx.log else None
     return name
 
@@ -173,7 +189,8 @@ def table_validate(ctx, args: ValidateArgs) -> Any:
     if args.row is not None:
         typed, problems = check_row(args.row, required=args.required, rules=args.columns)
         if problems:
-            raise BusinessError(f"invalid row: {'; '.join(problems)}")
+            where = item_origin(ctx) if args.row == ctx.item else None
+            raise BusinessError(f"invalid {where or 'row'}: {'; '.join(problems)}")
         return typed
     assert args.rows is not None
     unique = list(args.unique) + [c for c, r in args.columns.items() if r.unique and c not in args.unique]
@@ -208,3 +225,54 @@ def _known_columns(args: ValidateArgs, rows: list[dict[str, Any]]) -> None:
         if column not in present:
             raise BusinessError(f"table.validate: no column {column!r} in the rows{did_you_mean(column, present)}; "
                                 f"columns: {', '.join(present)}")
+
+
+_origins: weakref.WeakKeyDictionary[Any, dict[int, tuple[Any, str]]] = weakref.WeakKeyDictionary()
+_origins_lock = threading.Lock()
+
+
+def item_origin(ctx: Any) -> str | None:
+    """`row 3 of data/orders.xlsx (sheet Orders)` for an item that is a row of `read_table(...)`, else None.
+
+    The ledger keeps an item's values only, so the robot's `items:` is read again, once per run in a
+    process and only when a row fails, with `read_table` noting where each row was; a row that no longer
+    reads the same (the file changed meanwhile) is not placed. An `items:` with a SQL query is not run again."""
+    session = ctx.session
+    with _origins_lock:
+        known = _origins.get(session)
+        if known is None:
+            known = _origins[session] = _item_origins(session)
+    found = known.get(ctx.index)
+    return found[1] if found and found[0] == ctx.item else None
+
+
+def _item_origins(session: Any) -> dict[int, tuple[Any, str]]:
+    import json
+
+    from connectors.tables_io import read_located
+    from orchestrator.expressions import evaluate
+
+    expression = session.robot.items
+    if not isinstance(expression, str) or "read_table" not in expression or "query(" in expression:
+        return {}
+    places: dict[int, tuple[Any, str | None]] = {}  # id(row) -> (row, where); the row kept so its id stays its own
+
+    def read_table(path: str, **options: Any) -> list[dict[str, Any]]:
+        target = session.resolve(path)
+        options.setdefault("fmt", options.pop("format", None))
+        name = session.relative(target)
+        table = read_located(target, name=name, **options)
+        for index, row in enumerate(table.rows):
+            places[id(row)] = (row, table.where(index, name))
+        return table.rows
+
+    try:
+        values = list(evaluate(expression, {**session.expression_base(), "read_table": read_table}))
+    except Exception:  # noqa: BLE001 - the file moved or changed since the run began: the row is not placed
+        return {}
+    found = {}
+    for index, value in enumerate(values):
+        row, where = places.get(id(value), (None, None))
+        if row is value and where:
+            found[index] = (json.loads(json.dumps(value, default=str)), where)  # as the ledger holds the item
+    return found

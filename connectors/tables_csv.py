@@ -9,6 +9,7 @@ cell is None; `NA` or `null` in a cell is the text it says.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from typing import Any
 
@@ -93,6 +94,14 @@ def sniff_delimiter(text: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+def record_lines(text: str, delimiter: str, skip_rows: int, count: int) -> list[int] | None:
+    """The row number a spreadsheet shows for each of the `count` data records pandas read (blank lines
+    skipped, as pandas skips them; a quoted line break stays in its row); None when they do not match."""
+    records = enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
+    filled = [number for number, record in records if number > skip_rows and record]
+    return filled[1:] if len(filled) == count + 1 else None  # the first filled record is the header
 
 
 def typed_column(values: list[Any], *, decimal: str = ".") -> list[Any]:

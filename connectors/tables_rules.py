@@ -19,8 +19,11 @@ from orchestrator.actions import suggest
 
 RuleType = Literal["text", "string", "number", "integer", "date", "boolean", "email"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TRUE = {"true", "yes", "y", "1", "on", "예", "o"}
-_FALSE = {"false", "no", "n", "0", "off", "아니오", "x"}
+# yes/no as sheets write them in English, Korean, German, French and Spanish (sí with or without accent)
+_TRUE = {"true", "yes", "y", "1", "on", "예", "네", "o", "ja", "wahr", "oui", "vrai", "sí", "si", "verdadero"}
+_FALSE = {"false", "no", "n", "0", "off", "아니오", "아니요", "x", "nein", "falsch", "non", "faux", "falso"}
+_SERIAL_DAYS = (20000, 80000)  # Excel's day numbers from 1954-10-03 to 2119-01-09: a date cell without its format
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 
 
 class ColumnRule(BaseModel):
@@ -131,7 +134,7 @@ def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
                 number = int(number)
             return number
         if kind == "date":
-            return parse_date(value, formats=rule.formats)
+            return excel_serial_date(value) or parse_date(value, formats=rule.formats)
         if kind == "boolean":
             if isinstance(value, bool):
                 return value
@@ -149,6 +152,19 @@ def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
     except ValueError:
         raise ValueError(f"{column} {value!r} is not {_article(kind)}") from None
     return value.strip() if isinstance(value, str) else value  # 'closed ' is `closed`, as Excel shows it
+
+
+def excel_serial_date(value: Any) -> str | None:
+    """The ISO date of an Excel day number (46090 is 2026-03-09: a date cell that lost its date format, or
+    read with `as_text`), when `value` is a number from 20000 to 80000; else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, str) and not _SERIAL.fullmatch(value.strip()):
+        return None
+    days = float(value)
+    if not _SERIAL_DAYS[0] <= days < _SERIAL_DAYS[1]:
+        return None
+    return (dt.date(1899, 12, 30) + dt.timedelta(days=int(days))).isoformat()
 
 
 def _article(kind: str | None) -> str:

@@ -1,7 +1,8 @@
 """Writing tables (CSV, Excel, JSON) from rows: files replaced whole, appends lined up by column name.
 
 Each value is written as what it is: text as text (in Excel a text cell, never a formula, even when
-it begins with `=`), numbers and true/false as such, a nested mapping or list as JSON text. An
+it begins with `=`), numbers and true/false as such, dates in Excel as date cells (an ISO date text
+too: it is how table.read gives a date cell), a nested mapping or list as JSON text. An
 append puts each value under the column of its name in the file's header and keeps the cells
 already there as they are; a column the file lacks is added at the end of its header (the earlier
 rows stay empty in it), as a JSON append does.
@@ -15,6 +16,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -24,6 +26,8 @@ from connectors.tables_csv import sniff_delimiter, sniff_encoding
 from connectors.tables_io import READ_ONLY_SUFFIXES, header_name, json_records, plain, table_format
 from orchestrator.errors import BusinessError
 
+_SHEET_FORBIDDEN = "[]:*?/\\"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -35,7 +39,7 @@ def _lock(path: Path) -> threading.Lock:
 
 def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None, columns: list[str] | None = None,
                sheet: str = "Sheet1", encoding: str | None = None, delimiter: str | None = None,
-               append: bool = False) -> int:
+               append: bool = False, as_text: bool | list[str] = False) -> int:
     """Write rows (mappings, or lists with `columns`) to CSV, Excel or JSON; returns the rows written.
 
     Writers of one file in this process take turns, so items appending to a shared sheet lose no row.
@@ -46,6 +50,8 @@ def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None
                             "and LibreOffice open it)", file=name)
     if kind not in ("csv", "excel", "json", "jsonl"):
         raise BusinessError(f"{name}: unknown table format {kind!r}: use csv, excel or json", file=name)
+    if kind == "excel" and sheet_name_problem(sheet):
+        raise BusinessError(f"{name}: {sheet_name_problem(sheet)}", file=name)
     records = _records(rows, columns, name)
     header = [str(c) for c in columns] if columns else list(dict.fromkeys(k for r in records for k in r))
     with _lock(path):
@@ -55,7 +61,7 @@ def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None
             if kind == "csv":
                 _write_csv(path, records, header, encoding=encoding, delimiter=delimiter, append=existing)
             elif kind == "excel":
-                _write_excel(path, records, header, sheet=sheet, append=existing)
+                _write_excel(path, records, header, sheet=sheet, append=existing, as_text=as_text)
             else:
                 _write_json(path, records, header, name=name, lines=kind == "jsonl", append=existing)
         except UnicodeError as exc:
@@ -176,7 +182,24 @@ def _csv_text(rows: list[list[str]], delimiter: str, ending: str) -> str:
     return out.getvalue()
 
 
-def _write_excel(path: Path, records: list[dict[str, Any]], header: list[str], *, sheet: str, append: bool) -> None:
+def sheet_name_problem(sheet: str) -> str | None:
+    """Why Excel would refuse (or not open) a sheet of this name; None when it is a good name."""
+    if not sheet.strip():
+        return "an Excel sheet needs a name"
+    if len(sheet) > 31:
+        return f"sheet name {sheet!r} has {len(sheet)} characters: Excel allows 31 at most"
+    bad = sorted({c for c in sheet if c in _SHEET_FORBIDDEN})
+    if bad:
+        return f"sheet name {sheet!r} has {' '.join(bad)}: Excel refuses any of {_SHEET_FORBIDDEN} in a sheet name"
+    if sheet.startswith("'") or sheet.endswith("'"):
+        return f"sheet name {sheet!r} begins or ends with ': Excel refuses that"
+    if sheet.casefold() == "history":
+        return "sheet name 'History' is reserved by Excel"
+    return None
+
+
+def _write_excel(path: Path, records: list[dict[str, Any]], header: list[str], *, sheet: str, append: bool,
+                 as_text: bool | list[str] = False) -> None:
     """openpyxl cell by cell: the cells already in the sheet keep their types (a text `01234` stays text)."""
     from openpyxl import Workbook, load_workbook
 
@@ -197,9 +220,12 @@ def _write_excel(path: Path, records: list[dict[str, Any]], header: list[str], *
     for offset, column in enumerate(added):
         _put(page, 1, len(file_header) + offset + 1, column)
     row_number = max(last, 1)
+    text_keys = {_key(c) for c in as_text} if isinstance(as_text, list) else set()
     for record in records:
         row_number += 1
         for key, value in record.items():
+            if as_text is not True and _key(key) not in text_keys:
+                value = _iso_date(value)
             _put(page, row_number, positions[_key(key)] + 1, value)
     _atomic(path, lambda tmp: book.save(tmp))
 
@@ -211,10 +237,26 @@ def _last_row(page: Any) -> int:
     return 0
 
 
+def _iso_date(value: Any) -> Any:
+    """An ISO date text (`2026-03-05`, `2026-03-05T09:30:00`: how table.read gives a date cell) as a date, so
+    that it is written as an Excel date cell; other values as they are. Excel counts no day before 1900."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return value
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:  # 2026-02-30
+        return value
+    if parsed.year < 1900:
+        return value
+    return parsed.date() if len(value) == 10 else parsed
+
+
 def _put(page: Any, row: int, column: int, value: Any) -> None:
     cell = page.cell(row=row, column=column)
     value = _text(value)
     cell.value = value
+    if isinstance(value, (dt.date, dt.datetime)):
+        cell.number_format = "yyyy-mm-dd hh:mm:ss" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
     if isinstance(value, str):
         cell.data_type = "s"  # text, even `=1+1`: a value is never run as a formula
         if value[:1] in ("=", "+", "-", "@"):

@@ -78,13 +78,17 @@ class RunSession:
         self._resources.clear()
         self._stack.close()
 
-    def files(self, directory: str = ".", pattern: str = "*") -> list[str]:
-        """Sorted paths (relative to the project) of files in `directory` matching `pattern`; a folder that
-        does not exist is an error (a mistyped inbox must not pass as an empty one)."""
+    def files(self, directory: str = ".", pattern: str = "*", case_sensitive: bool = False) -> list[str]:
+        """Sorted paths (relative to the project) of files in `directory` matching `pattern`, in any case
+        unless asked (`*.pdf` finds X.PDF); a folder that does not exist is an error (a mistyped inbox must
+        not pass as an empty one)."""
+        from connectors.files import any_case
+
         base = self.folder(directory, f"files({str(directory)!r}, {pattern!r})")
+        wanted = pattern if case_sensitive else any_case(pattern)
         with os.scandir(base) as entries:  # the directory's listing says which entries are links: no stat each
             found = [(Path(e.path), e.is_symlink()) for e in entries
-                     if e.is_file() and fnmatch.fnmatch(e.name, pattern)]
+                     if e.is_file() and fnmatch.fnmatchcase(e.name, wanted)]
         # `base` is resolved: a file in it that is not a link is its own real path.
         return [self.relative(p) if link else str(p.relative_to(self.real_root)) for p, link in sorted(found)]
 

@@ -205,8 +205,10 @@ def test_rows_of_a_sheet_as_items_each_invalid_row_fails_its_item_with_the_reaso
 
     items = {i["key"]: i for i in projects.ledger_for(loaded).run_items(run["id"])}
     assert (run["status"], run["items_total"], run["items_failed"]) == ("partial", 4, 2)
-    assert items["A-2"]["error_message"] == "invalid row: Customer is missing"
-    assert items["A-3"]["error_message"] == "invalid row: Amount 0 is below the minimum 1"
+    # named as people see the row in Excel: the header is row 1, so A-2 is on row 3
+    assert items["A-2"]["error_message"] == "invalid row 3 of data/orders.xlsx (sheet Orders): Customer is missing"
+    assert items["A-3"]["error_message"] == ("invalid row 4 of data/orders.xlsx (sheet Orders): Amount 0 is below "
+                                             "the minimum 1")
     assert {items[k]["error_kind"] for k in ("A-2", "A-3")} == {"business"}
     assert call_read(root, "out/A-4.csv") == [{"Order no": "A-4", "Customer": "Park", "Amount": 1200}]
 

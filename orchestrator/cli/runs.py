@@ -140,8 +140,6 @@ def run_detail(ledger: Any, run: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    from rich.table import Table
-
     from orchestrator.cli.common import console
 
     out = console()
@@ -153,14 +151,48 @@ def _print_detail(detail: dict[str, Any]) -> None:
         out.print(f"[red]run error:[/] {detail['error']}")
     if detail["parent_run_id"]:
         out.print(f"rerun of {detail['parent_run_id']}")
+    if out.width >= 110:
+        _print_items_table(out, detail["items_detail"])
+    else:
+        _print_items_lines(out, detail["items_detail"])
+    out.print(f"log: {detail['log']}")
+
+
+def _print_items_table(out: Any, items: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
     table = Table()
     for column in ("#", "item", "status", "error kind", "step", "message", "failed tries", "evidence"):
         table.add_column(column, overflow="fold")
-    for it in detail["items_detail"]:
+    for it in items:
         error = it["error"] or {}
-        retries = sum(1 for a in it["attempts"] if a["status"] == "failed")
         table.add_row(*map(escape, (str(it["index"]), it["key"], it["status"], error.get("kind") or "",
-                                    error.get("step") or "", error.get("message") or "", str(retries),
+                                    error.get("step") or "", error.get("message") or "", str(_failed_tries(it)),
                                     "\n".join(f"{a['kind']}: {a['path']}" for a in it["artifacts"]))))
     out.print(table)
-    out.print(f"log: {detail['log']}")
+
+
+def _print_items_lines(out: Any, items: list[dict[str, Any]]) -> None:
+    """Below 110 columns (a pipe is 80) a message squeezed into a column breaks every few words: each item
+    is one line, and a failed item's message and evidence follow on lines of their own, indented."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    out.print(Text("  #  item  status; a failed item's message (and evidence) below it", style="bold"))
+    for it in items:
+        error = it["error"] or {}
+        facts = [it["status"]]
+        details = [f"{a['kind']}: {a['path']}" for a in it["artifacts"]]
+        if error:
+            facts.append(f"{error['kind']} at {error.get('step') or '-'}")
+            details.insert(0, error.get("message") or "")
+        tries = _failed_tries(it)
+        if tries:
+            facts.append(f"{tries} failed tr{'y' if tries == 1 else 'ies'}")
+        out.print(Text(f"{it['index']:>3}  {it['key']}  {', '.join(facts)}"))
+        for line in details:
+            out.print(Padding(Text(line), (0, 0, 0, 5), expand=False))
+
+
+def _failed_tries(item: dict[str, Any]) -> int:
+    return sum(1 for a in item["attempts"] if a["status"] == "failed")
