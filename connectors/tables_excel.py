@@ -38,7 +38,13 @@ def read_sheet(pd: Any, path: Path, name: str, sheet: str | int | None, skip_row
                               na_values=[""])
     if zipfile.is_zipfile(path):  # an .xlsx or .xlsm, whatever its name says; .ods and .xlsb hold no sheet XML
         _fill_formula_cells(frame, path, name, chosen, skip_rows)
-    return frame, chosen
+    shown = [[_as_shown(value) for value in row] for row in frame.itertuples(index=False, name=None)]
+    return pd.DataFrame(shown, columns=frame.columns, dtype=object), chosen
+
+
+def _as_shown(value: Any) -> Any:
+    """A number as Excel shows it, to 15 significant digits: a sum it saved as 1469.1299999999999 is 1469.13."""
+    return float(f"{value:.15g}") if type(value) is float else value
 
 
 def _choose(book: Any, name: str, sheet: str | int | None) -> str:

@@ -226,3 +226,17 @@ def test_runs_show_piped_prints_a_failed_rows_message_whole_under_its_item(make_
     below = [line for line in lines[failed + 1:failed + 3] if line.startswith("     ")]  # wrapped, indented
     assert " ".join(line.strip() for line in below) == ("invalid row 3 of data/orders.csv: customer is missing; "
                                                         "amount 'x' is not a number")
+
+
+def test_numbers_are_read_as_excel_shows_them_to_15_significant_digits(tmp_path):
+    """LibreOffice saves the value of =1234.56+234.57 as 1469.1299999999999; Excel and people see 1469.13."""
+    import openpyxl
+
+    from connectors.tables_io import read_rows
+
+    book = openpyxl.Workbook()
+    book.active.append(["Net", "VAT", "Gross", "Tiny"])
+    book.active.append([1234.56, 234.57, 1469.1299999999999, 1.5e-20])
+    book.save(tmp_path / "sums.xlsx")
+    assert read_rows(tmp_path / "sums.xlsx", name="sums.xlsx") == [
+        {"Net": 1234.56, "VAT": 234.57, "Gross": 1469.13, "Tiny": 1.5e-20}]
