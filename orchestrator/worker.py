@@ -35,10 +35,10 @@ def project_queues(project: str | None) -> list[str]:
     return sorted({DEFAULT_QUEUE, *(robot.queue for robot in loaded.spec.robots.values())})
 
 
-def _ledger(project: str | None, stop: threading.Event) -> Any:
-    """The ledger the fleet reports to: RETAKE_DATABASE_URL, else the project's SQLite ledger. While it
-    cannot be reached, this waits (and takes no work): a run started now could record nothing, its start
-    would use up its retries and be lost."""
+def _ledger(project: str | None, stop: threading.Event | None = None) -> Any:
+    """The ledger the fleet reports to: RETAKE_DATABASE_URL, else the project's SQLite ledger. With `stop`
+    (a worker starting), while it cannot be reached this waits, and the worker takes no work: a run started
+    now could record nothing, its start would use up its retries and be lost. Without, one try (None)."""
     from orchestrator.errors import ConfigError
     from orchestrator.ledger import Ledger, database_url, engine_for
     from orchestrator.loader import find_root
@@ -49,10 +49,13 @@ def _ledger(project: str | None, stop: threading.Event) -> Any:
         logger.warning(f"no ledger to report this worker to ({exc}); `retake status` will not list it")
         return None
     delay, said = 1.0, 0.0
-    while not stop.is_set():
+    while stop is None or not stop.is_set():
         try:
             return Ledger(engine_for(url))
         except Exception as exc:  # noqa: BLE001 - psycopg, sqlite3: each driver has its own errors
+            if stop is None:
+                logger.warning(f"the ledger ({_shown(url)}) cannot be reached: {exc}")
+                return None
             if time.monotonic() - said > 30:
                 said = time.monotonic()
                 text = str(getattr(exc, "orig", None) or exc).strip()
