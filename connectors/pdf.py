@@ -1,7 +1,7 @@
 """Documents: `pdf.text`, `pdf.tables` and `pdf.extract` (named fields and line items), on pdfplumber.
 
 A corrupt, encrypted or empty document fails its item with a DocumentError naming the file and the
-reason (see connectors/pdf_document.py); fields are found by connectors/pdf_extract.py and typed by
+reason (see connectors/pdf_open.py); fields are found by connectors/pdf_extract.py and typed by
 connectors/pdf_values.py. pdfplumber is imported inside functions only. docs/actions/pdf.md is the manual.
 """
 
@@ -37,6 +37,7 @@ class TextArgs(DocumentArgs):
 class TablesArgs(DocumentArgs):
     table: int | None = Field(None, ge=1, description="Only the N-th table of the pages read (from 1).")
     header: bool = Field(True, description="The first row is the header: rows become mappings.")
+    by_table: bool = Field(False, description="One {pages, header, rows} per table, not one list of rows.")
     settings: dict[str, Any] | None = Field(None, description="pdfplumber table settings.")
 
 
@@ -180,7 +181,8 @@ def _check_settings(settings: dict[str, Any] | None, name: str) -> None:
 @action("pdf.text", args=TextArgs, scalar="file")
 def pdf_text(ctx, args: TextArgs) -> str:
     """The text of a PDF, pages separated by a form feed: `pdf.text: {file: "{{ item }}", pages: 1}`."""
-    from connectors.pdf_document import PageView, open_document
+    from connectors.pdf_document import PageView
+    from connectors.pdf_open import open_document
 
     with open_document(ctx, args.file, password=args.password) as (pdf, name):
         texts, views = [], []
@@ -198,8 +200,10 @@ def pdf_text(ctx, args: TextArgs) -> str:
 
 @action("pdf.tables", args=TablesArgs, scalar="file")
 def pdf_tables(ctx, args: TablesArgs) -> list[Any]:
-    """Ruled tables as rows keyed by their header: `pdf.tables: {file: "{{ item }}", pages: 1}`."""
-    from connectors.pdf_document import PageView, open_document
+    """Ruled tables as rows keyed by their header: `pdf.tables: {file: "{{ item }}", pages: 1}`; with
+    `by_table: true`, one {pages, header, rows} per table, to tell the tables apart."""
+    from connectors.pdf_document import PageView
+    from connectors.pdf_open import open_document
     from connectors.pdf_tables import TableRows
 
     with open_document(ctx, args.file, password=args.password) as (pdf, name):
@@ -209,10 +213,10 @@ def pdf_tables(ctx, args: TablesArgs) -> list[Any]:
             view = PageView(pdf.pages[index], number=index + 1, dedupe=args.dedupe)
             try:
                 for position, table in enumerate(view.tables(args.settings)):
-                    collected.add(table, first_on_page=position == 0)
+                    collected.add(table, first_on_page=position == 0, page=view.number)
             finally:
                 view.close()
-    return collected.rows
+    return collected.tables if args.by_table else collected.rows
 
 
 @action("pdf.extract", args=ExtractArgs, scalar="file")
@@ -220,8 +224,10 @@ def pdf_extract(ctx, args: ExtractArgs) -> dict[str, Any]:
     """Named fields (by anchor label, regex or region; typed) and line-item tables of a PDF.
 
     `pdf.extract: {file: "{{ item }}", fields: {total: {anchor: Total, type: number, required: true}}}`"""
-    from connectors.pdf_document import PageView, open_document
+    from connectors.pdf_document import PageView
     from connectors.pdf_extract import FieldValueError, extract_table, find_field
+    from connectors.pdf_open import open_document
+    from connectors.pdf_tables import without_totals
 
     with open_document(ctx, args.file, password=args.password) as (pdf, name):
         for spec in args.tables.values():
@@ -241,7 +247,7 @@ def pdf_extract(ctx, args: ExtractArgs) -> dict[str, Any]:
                 result[field] = spec.default if value is None else value
             for table, tspec in args.tables.items():
                 try:
-                    result[table] = extract_table(views, tspec)
+                    result[table] = without_totals(extract_table(views, tspec))
                 except FieldValueError as exc:
                     problems[table], result[table] = str(exc), []
             if all(v in (None, []) for v in result.values()) and not any(v.has_text for v in views):

@@ -1,81 +1,20 @@
-"""Opening PDFs the way a batch needs it, and pages as the extractors see them.
+"""Pages as the extractors see them (connectors/pdf_open.py opens the documents).
 
-`open_document` turns every way a file can be unreadable (missing, corrupt, encrypted, empty) into a
-DocumentError that names the file and the reason, so the item fails and the batch goes on.
-`PageView` computes a page's words, lines, phrases, text and tables once, for all fields of a step.
-pdfplumber is imported inside functions only.
+`PageView` computes a page's words, lines, phrases, text and tables once, for all fields of a step,
+on the page turned upright when its text runs sideways. pdfplumber is imported inside functions only.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import logging
+import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
-
-from orchestrator.errors import DocumentError, RetakeError
-
-_LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
-
-
-@contextmanager
-def open_document(ctx: Any, file: str, *, password: str | None = None) -> Iterator[tuple[Any, str]]:
-    """The open pdfplumber PDF of `file` (project-relative) and its name for messages, closed on exit."""
-    path = ctx.resolve(file)  # resolved and inside the project: its name needs no second resolve
-    name = str(path.relative_to(ctx.session.real_root))
-    if not path.is_file():
-        raise DocumentError(f"{name}: missing: no such file", file=name, reason="missing")
-    import pdfplumber
-
-    quiet = logging.getLogger("pdfminer")  # "Could not get FontBBox" and the like
-    if quiet.level != logging.ERROR:  # setting it anew would empty every logger's level cache, per document
-        quiet.setLevel(logging.ERROR)
-    try:
-        pdf = pdfplumber.open(path, password=password or None)
-    except Exception as exc:  # noqa: BLE001 - classified below; anything else is re-raised
-        raise _document_error(name, exc, password) from None
-    try:
-        with pdf:
-            if not pdf.pages:
-                raise DocumentError(f"{name}: empty: the PDF has no pages", file=name, reason="empty")
-            yield pdf, name
-    except RetakeError:
-        raise
-    except Exception as exc:
-        if _from_library(exc):
-            raise _document_error(name, exc, password) from None
-        raise
-
-
-def _document_error(name: str, exc: BaseException, password: str | None) -> BaseException:
-    if isinstance(exc, OSError) and not _from_library(exc):
-        return exc  # a disk or permission problem: not the document's fault
-    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
-    kind = type(inner).__name__
-    if kind == "PDFPasswordIncorrect":
-        detail = ("the password given is wrong" if password
-                  else "it needs a password: give it with `password:` (from a secret)")
-        return DocumentError(f"{name}: encrypted: {detail}", file=name, reason="encrypted")
-    if kind.startswith("PDFEncryption"):
-        return DocumentError(f"{name}: encrypted with a method that cannot be read ({inner})", file=name,
-                             reason="encrypted")
-    detail = str(inner).strip() or kind
-    return DocumentError(f"{name}: corrupt or not a PDF ({detail})", file=name, reason="corrupt")
-
-
-def _from_library(exc: BaseException) -> bool:
-    if type(exc).__module__.split(".")[0] in _LIBRARIES:
-        return True
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    filename = tb.tb_frame.f_code.co_filename if tb is not None else ""
-    return any(f"/{lib}/" in filename for lib in _LIBRARIES)
 
 
 @dataclass
@@ -106,7 +45,8 @@ class Phrase:
 
 
 class PageView:
-    """One page (faux bold removed when asked) with its words, lines and text computed on first use."""
+    """One page (upright, faux bold removed when asked) with its words, lines and text computed on first
+    use."""
 
     def __init__(self, page: Any, *, number: int, dedupe: bool = True):
         self.raw = page
@@ -120,8 +60,10 @@ class PageView:
 
     @property
     def page(self) -> Any:
-        """The page to read: without doubled faux-bold characters when there are any and dedupe is on."""
+        """The page to read: upright, without doubled faux-bold characters when there are any and dedupe
+        is on."""
         if not self._prepared:
+            self.raw = upright(self.raw)
             chars = self.raw.chars
             _control_chars_as_spaces(chars)
             drop = doubled_chars(chars) if self.dedupe else set()
@@ -132,7 +74,7 @@ class PageView:
 
     @property
     def has_text(self) -> bool:
-        return bool(self.raw.chars)
+        return bool(self.page.chars)
 
     @property
     def text(self) -> str:
@@ -181,6 +123,44 @@ class PageView:
         """Free the page's characters, words and text maps now: a page and its cached text map point at
         each other, so without this they wait for the garbage collector (slower, and more memory)."""
         self.raw.close()
+
+
+def upright(page: Any) -> Any:
+    """`page`, or the same page turned so that most of its text reads left to right: a page whose
+    /Rotate shows its text sideways (rotated in a viewer and saved), or a landscape table printed
+    across a portrait page. pdfminer places the characters as the page is shown, turned by its
+    /Rotate: such a page is read once more with the turn that makes its text upright."""
+    turn = _text_turn(page.chars)
+    if turn == 0:
+        return page
+    from pdfplumber.page import Page
+
+    shown = copy.copy(page.page_obj)
+    shown.rotate = (page.rotation + turn) % 360
+    shown.attrs = {**shown.attrs, "Rotate": shown.rotate}  # pdfplumber sizes the page by it
+    turned = Page(page.pdf, shown, page_number=page.page_number, initial_doctop=page.initial_doctop)
+    page.close()
+    return turned
+
+
+def _text_turn(chars: list[dict[str, Any]]) -> int:
+    """How far (0, 90, 180 or 270 degrees, clockwise) the page must turn for most of its text to read
+    left to right; 0 when most of it does, or when no direction has most of it. A sample of the
+    characters is enough, and costs little on pages of thousands."""
+    if not chars:
+        return 0
+    sample = chars[:: max(1, len(chars) // 200)]
+    votes = Counter(_baseline_angle(char.get("matrix")) for char in sample)
+    angle, count = votes.most_common(1)[0]
+    return angle if 2 * count > len(sample) else 0
+
+
+def _baseline_angle(matrix: tuple[float, ...] | None) -> int:
+    """The direction a character's baseline runs in, counterclockwise from left-to-right, to 90 degrees:
+    a page turned clockwise by that much reads it upright."""
+    if not matrix:
+        return 0
+    return round(math.degrees(math.atan2(matrix[1], matrix[0])) / 90) * 90 % 360
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # Names an expression may use at its root besides the robot's own `set:` variables.
 CONTEXT_ROOTS = {"inputs", "item", "index", "key", "steps", "secrets", "run", "project", "vars", "error"}
-FUNCTIONS = {"files", "read_table", "query", "now"}  # see RunSession.expression_base
+FUNCTIONS = {"files", "read_table", "pdf_pages", "query", "now"}  # see RunSession.expression_base
 
 
 def check_project(project: LoadedProject) -> list[Problem]:

@@ -100,6 +100,12 @@ class RunSession:
         options.setdefault("fmt", options.pop("format", None))
         return read_rows(target, name=self.relative(target), **options)
 
+    def pdf_pages(self, path: str, password: str | None = None) -> int:
+        """The number of pages of a PDF, for `items:` that take one invoice per page."""
+        from connectors.pdf_open import page_count
+
+        return page_count(self, path, password=password)
+
     def query(self, url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a SQL query, for `items:` (as the `sql.query` action; values as :name parameters)."""
         from connectors.sql import run_query
@@ -143,6 +149,7 @@ class RunSession:
                 "project": {"name": self.project.spec.project, "timezone": self.project.spec.timezone},
                 "files": self.files,
                 "read_table": self.read_table,
+                "pdf_pages": self.pdf_pages,
                 "query": self.query,
                 "now": lambda zone=None: dt.datetime.now(ZoneInfo(zone) if zone else tz),
             }
