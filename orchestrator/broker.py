@@ -74,10 +74,14 @@ def build_broker(url: str | None) -> Broker:
         broker = RabbitmqBroker(url=url)
     else:
         raise ValueError(f"RETAKE_BROKER_URL {url!r}: use redis://HOST:6379/0 or amqp://USER:PASS@HOST:5672/")
+    from dramatiq.middleware import Retries
+
     from orchestrator.deadletters import DeadLetters
     from orchestrator.tidy import Tidy
 
-    broker.add_middleware(DeadLetters())
+    # Dramatiq calls `after_*` hooks in reverse order: placed before Retries, DeadLetters sees each message
+    # after Retries has decided whether it is failed (placed after, it saw none failed).
+    broker.add_middleware(DeadLetters(), before=Retries)
     broker.add_middleware(Tidy())
     return broker
 

@@ -213,3 +213,35 @@ def test_a_step_timeout_fails_the_item_and_the_run_still_ends(embedded, make_pro
     assert (run["status"], run["items_failed"]) == ("failed", 2)
     kinds = {i["error_kind"] for i in projects.ledger_for(load_project(root)).run_items(run["id"])}
     assert kinds == {"timeout"}
+
+
+def test_a_start_out_of_retries_is_recorded_through_the_broker_s_own_middleware(embedded, make_project):
+    """Dramatiq calls `after_process_message` in reverse order of the middleware: the dead-letter record
+    must come after `Retries` has decided that the message is failed, or it never happens."""
+    import time
+
+    from orchestrator import submit
+    from orchestrator.broker import queue_name
+    from orchestrator.queue import start_run
+
+    root = make_project("""
+    robots:
+      two:
+        items: [a, b]
+        steps:
+          - log: hi
+    """)
+    loaded = load_project(root)
+    ledger = projects.ledger_for(loaded)
+    run_id = ledger.create_run(robot="two", project="test-project", inputs={}, manual_minutes=1,
+                               exception_minutes=0, trigger="schedule", queue="default", project_dir=str(root))
+    (root / "robots.yaml").write_text("robots:\n  two:\n    manual_minutes: many\n", encoding="utf-8")  # a typo
+    last_try = start_run.message_with_options(args=(run_id, str(root)), retries=start_run.options["max_retries"])
+    embedded.enqueue(last_try.copy(queue_name=queue_name(None)))
+    submit.embedded_worker(1)
+    deadline = time.monotonic() + 15
+    while ledger.get_run(run_id)["status"] == "queued" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run = ledger.get_run(run_id)
+    assert run["status"] == "failed", "the run stayed queued: its schedule's `overlap: skip` would skip for ever"
+    assert "gave up after" in run["error"] and "robots.yaml:3" in run["error"]
