@@ -148,8 +148,9 @@ def test_days_are_local_days_of_the_project_time_zone(ledger_project) -> None:
 
     report = project_report(ledger_project, since="2026-11-01", until="2026-11-12", by="day")
     buckets = {p["period"]: p for p in report["periods"]}
-    assert report["periods"][0]["period"] == "2026-11-02" and report["periods"][-1]["period"] == "2026-11-12"
-    assert len(report["periods"]) == 11  # empty days are shown as zero, for charts
+    # every day of the period, the empty ones as zero (charts without holes), from its first day to its last
+    assert report["periods"][0]["period"] == "2026-11-01" and report["periods"][-1]["period"] == "2026-11-12"
+    assert len(report["periods"]) == 12 and buckets["2026-11-01"]["total"]["runs"] == 0
     assert buckets["2026-11-04"]["total"]["items_succeeded"] == 2  # 16:00 UTC on Nov 3 is Nov 4 in Seoul
     assert buckets["2026-11-03"]["total"]["runs"] == 0
     check_line(buckets["2026-11-02"]["total"], expected([r for r in LEDGER if r[0] == "r-a"]))
@@ -161,7 +162,7 @@ def test_weeks_start_on_monday_and_months_group_whole_months(ledger_project) -> 
 
     weeks = project_report(ledger_project, since="2026-10-01", until="2026-12-31", by="week")
     labels = [p["period"] for p in weeks["periods"]]
-    assert labels[0] == "2026-10-26" and "2026-11-02" in labels and labels[-1] == "2026-11-30"
+    assert labels[0] == "2026-09-28" and "2026-11-02" in labels and labels[-1] == "2026-12-28"  # Mondays
     first = {p["period"]: p["total"] for p in weeks["periods"]}
     check_line(first["2026-11-02"], expected([r for r in LEDGER if r[0] in ("r-a", "r-b")]))
     months = project_report(ledger_project, since="2026-10-01", until="2026-12-31", by="month")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from orchestrator.ledger.db import reading
 from orchestrator.savings.figures import FORMULAS, figures, minor_units
-from orchestrator.savings.period import GRAINS, Period, PeriodError, labels_between, make_period
+from orchestrator.savings.period import GRAINS, Period, PeriodError, bucket_label, labels_between, make_period
 from orchestrator.savings.queries import Sums, ensure_indexes, failure_reasons, first_run_at, run_sums
 from orchestrator.spec import Economics
 
@@ -61,16 +61,28 @@ def build_report(engine: Engine, economics: Economics, *, period: Period | None 
         "formulas": FORMULAS,
     }
     if by is not None:
-        report["periods"] = _series(per_bucket, by, economics)
+        report["periods"] = _series(per_bucket, by, economics, period)
     return report
 
 
-def _series(per_bucket: dict[str, dict[str, Sums]], grain: str, economics: Economics) -> list[dict[str, Any]]:
+def _series(per_bucket: dict[str, dict[str, Sums]], grain: str, economics: Economics,
+            period: Period) -> list[dict[str, Any]]:
+    """Every bucket of the period, empty ones as zeros (charts without holes): from the period's first day
+    (or the first run) to its last day (or today, or the last run)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(period.timezone)
     labels = sorted(per_bucket)
+    if period.start is not None:
+        labels.insert(0, bucket_label(period.start, grain, zone))
+    end = period.end - dt.timedelta(microseconds=1) if period.end else dt.datetime.now(dt.UTC)
+    if period.start is not None or labels:
+        labels.append(bucket_label(end, grain, zone))
     if not labels:
         return []
     out = []
-    for label in labels_between(labels[0], labels[-1], grain):
+    for label in labels_between(min(labels), max(labels), grain):
         cells = per_bucket.get(label, {})
         total = Sums()
         for sums in cells.values():
