@@ -228,7 +228,7 @@ def test_dates_in_every_accepted_form() -> None:
     seoul = ZoneInfo("Asia/Seoul")
     today = dt.date(2026, 11, 29)
     assert parse_when("yesterday", seoul, today=today) == dt.date(2026, 11, 28)
-    assert parse_when("7d", seoul, today=today) == dt.date(2026, 11, 22)
+    assert parse_when("7d", seoul, today=today) == dt.date(2026, 11, 23)  # 7 days with today, as the dashboard's
     assert parse_when("2026-11-01T09:30", seoul).utcoffset() == dt.timedelta(hours=9)
     period = make_period("2026-11-01", "2026-11-30", "Asia/Seoul")
     assert period.start == dt.datetime(2026, 10, 31, 15, tzinfo=UTC)

@@ -18,7 +18,8 @@ class PeriodError(ValueError):
 
 
 def parse_when(text: str, tz: ZoneInfo, *, today: dt.date | None = None) -> dt.datetime | dt.date:
-    """`2026-11-01`, `2026-11-01T08:00`, `today`, `yesterday` or `7d` (7 days ago) -> a date or a datetime."""
+    """`2026-11-01`, `2026-11-01T08:00`, `today`, `yesterday` or `7d` (the first of the last 7 days, today
+    included) -> a date or a datetime."""
     value = text.strip().lower()
     today = today or dt.datetime.now(tz).date()
     if value == "today":
@@ -28,7 +29,8 @@ def parse_when(text: str, tz: ZoneInfo, *, today: dt.date | None = None) -> dt.d
     match = re.fullmatch(r"(\d+)\s*([dwm])", value)
     if match:
         count, unit = int(match.group(1)), match.group(2)
-        return today - dt.timedelta(days=count * {"d": 1, "w": 7, "m": 30}[unit])
+        # the first of the last N days, today being one of them: `--since 7d` is the dashboard's 7 days
+        return today - dt.timedelta(days=max(count * {"d": 1, "w": 7, "m": 30}[unit] - 1, 0))
     try:
         if "t" in value or " " in value or len(value) > 10:
             moment = dt.datetime.fromisoformat(text.strip())
