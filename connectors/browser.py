@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from connectors import browser_forms, browser_locators
 from connectors.browser_dialogs import DialogAnswer, answering
-from connectors.browser_guard import guard
+from connectors.browser_guard import guard, login_hint, sign_in_checked, unusable
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
-from orchestrator.errors import BusinessError
+from orchestrator.errors import ApplicationError, BusinessError
 
 
 class Args(BaseModel):
@@ -27,7 +27,7 @@ def _locator(value: Any) -> Any:
     return browser_locators.validate(value)
 
 
-class Located(Args):
+class Located(Args, browser_locators.InFrame):
     locator: Any
 
     _v = field_validator("locator")(_locator)
@@ -47,7 +47,13 @@ class Located(Args):
 def target(ctx: Any, browser: BrowserSession, spec: Any, what: str) -> Any:
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        return browser_locators.resolve(browser.page, spec, timeout_ms=timeout, what=what)
+        try:
+            return browser_locators.resolve(browser.page, spec, timeout_ms=timeout, what=what)
+        except ApplicationError as exc:  # nothing matches: perhaps the session expired, on a login form
+            hint = login_hint(ctx, browser) if type(exc) is ApplicationError else ""  # (not a time limit)
+            if not hint:
+                raise
+            raise ApplicationError(f"{exc}{hint}") from None
 
 
 class GotoArgs(Args):
@@ -106,19 +112,33 @@ def _fill(ctx: Any, browser: BrowserSession, loc: Any, value: Any, *, what: str,
         if browser.is_secret(text):
             loc.evaluate("(el, mark) => { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }",
                          SECRET_MARK, timeout=timeout)
-        if typing:
-            loc.fill("", timeout=timeout)
-            loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
-        else:
-            loc.fill(text, timeout=timeout)
+        try:
+            if typing:
+                loc.fill("", timeout=timeout)
+                loc.press_sequentially(text, delay=delay_ms, timeout=timeout)
+            else:
+                loc.fill(text, timeout=timeout)
+        except Exception as exc:
+            # a field the page keeps read-only or disabled all along (a field it may enable a moment later is
+            # waited for): bad data or the wrong form, which another attempt would not change
+            state = unusable(exc)
+            if state is None:
+                raise
+            raise BusinessError(f"{what}: the field is {state} (it stayed so for {timeout / 1000:g}s, page "
+                                f"{browser.page.url}): it cannot be typed into; leave it out, or check that the "
+                                "robot is on the right form") from None
         value_of = "el => el.tagName === 'INPUT' && el.type !== 'file' ? el.value : null"
         if text and loc.evaluate(value_of, timeout=timeout) == "":
-            iso = browser_forms.date_iso(text)
-            if iso is not None and loc.evaluate("el => el.type", timeout=timeout) == "date":
+            iso, ambiguous = browser_forms.read_date(text)
+            kind = loc.evaluate("el => el.type", timeout=timeout) if iso or ambiguous else None
+            if kind == "date" and ambiguous:
+                raise BusinessError(f"{what}: {ambiguous}")
+            if kind == "date" and iso is not None:
                 loc.fill(iso, timeout=timeout)  # a date input takes YYYY-MM-DD: 29/11/2026 goes in as that
             if loc.evaluate(value_of, timeout=timeout) == "":
+                formats = browser_forms.DATE_FORMATS if kind == "date" else "YYYY-MM-DD"
                 raise BusinessError(f"{what}: the field refuses {text!r} (it stayed empty); check its format: "
-                                    "dates as YYYY-MM-DD, numbers without thousands separators")
+                                    f"dates as {formats}, numbers without thousands separators")
 
 
 @action("browser.fill", args=FillArgs)
@@ -149,14 +169,15 @@ def hover(ctx: Any, args: HoverArgs) -> None:
 def _navigate(ctx: Any, what: str, move: Any) -> dict[str, Any]:
     browser = open_browser(ctx)
     timeout = browser.timeout_ms(ctx, navigation=True)
-    with guard(ctx, browser, what, timeout_ms=timeout):
-        response = move(browser.page, timeout)
+    # (a page answering 401 to the robot's http_credentials: a configuration error, never retried)
+    with guard(ctx, browser, what, timeout_ms=timeout), sign_in_checked(ctx, browser, what) as checked:
+        response = checked(move(browser.page, timeout))
         # (the title costs a call to a page still busy loading: only when the output can be read)
         return {"url": browser.page.url, "status": response.status if response else None,
                 "title": browser.page.title() if ctx.output_used else None}
 
 
-class PressArgs(Args):
+class PressArgs(Args, browser_locators.InFrame):
     key: str
     locator: Any = None
     dialog: DialogAnswer = None  # this step's dialogs: accept, dismiss, or the text to answer a prompt
@@ -183,7 +204,7 @@ def press(ctx: Any, args: PressArgs) -> None:
         loc.press(args.key, timeout=timeout)
 
 
-class WaitArgs(Args):
+class WaitArgs(Args, browser_locators.InFrame):
     locator: Any = None
     text: str | None = None
     url: str | None = None

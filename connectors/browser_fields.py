@@ -104,7 +104,7 @@ class CheckArgs(Located):
         """`checked: N`, `아니오`, `0`: the words of a sheet's yes/no column."""
         answer = browser_forms.yes_no(value)
         if answer is None:
-            raise ValueError(f"{value!r} is not a yes or no (yes/no, y/n, true/false, 1/0, on/off, x, 예/아니오)")
+            raise ValueError(f"{value!r} is not a yes or no ({browser_forms.YES_NO_WORDS})")
         return answer
 
 

@@ -6,6 +6,7 @@ The page script and the rules for field names are in `browser_forms`.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Literal
 
 from pydantic import field_validator
@@ -44,20 +45,10 @@ class FormArgs(Args):
         return browser_locators.validate(value)
 
 
-def _in_frame(spec: Any, frame: str | list[str] | None) -> Any:
-    """A Playwright locator spec (or fallback list) looked for inside `frame`."""
-    if frame is None:
-        return spec
-    if isinstance(spec, list):
-        return [_in_frame(one, frame) for one in spec]
-    if isinstance(spec, str):
-        return {"selector": spec, "frame": frame}
-    return spec if "frame" in spec else {**spec, "frame": frame}
-
-
 def _field_spec(spec: Any) -> Any:
-    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder; a `button`
-    name: a button (or a link drawn as one) with that name, then that id or name."""
+    """A `field` name as Playwright fallbacks: its label, then its name, id and placeholder, a group (a
+    fieldset of radio buttons) by its legend; a `button` name: a button (or a link drawn as one) with that
+    name, then that id or name."""
     if isinstance(spec, dict) and "button" in spec:
         name = str(spec["button"])
         return [{"role": "button", "name": name, "exact": True}, {"role": "link", "name": name, "exact": True},
@@ -65,8 +56,33 @@ def _field_spec(spec: Any) -> Any:
     if isinstance(spec, dict) and "field" in spec:
         name = str(spec["field"])
         return [{"label": name, "exact": True}, {"name": name}, f"[id={browser_locators._quote(name)}]",
-                {"placeholder": name, "exact": True}, {"label": name}]
+                {"placeholder": name, "exact": True}, {"label": name},
+                {"role": "group", "name": name, "exact": True}]
     return spec
+
+
+def _in_page(spec: Any, frame: str | list[str] | None, mark: str | None = None) -> Any:
+    """A fill_form locator as Playwright looks for it (inside `frame`); `mark`: first the element the page
+    script marked (a field it found by a table cell's text, in a shadow root...)."""
+    spec = _field_spec(spec)
+    if mark is not None:
+        spec = [f'[data-retake-field="{mark}"]', *(spec if isinstance(spec, list) else [spec])]
+    return browser_locators.in_frame(spec, frame)
+
+
+def _as_text(value: Any) -> str | list[str]:
+    """A field's value as the page takes it: a text, or a list of them (the options of a <select multiple>)."""
+    if isinstance(value, list):
+        return [browser_forms.to_text(one) for one in value]
+    return browser_forms.to_text(value)
+
+
+def _for_script(browser: BrowserSession, form: dict[str, Any], i: int, text: str | list[str]) -> dict[str, Any]:
+    """A field as the page script takes it; a date that reads two ways carries why a date field refuses it."""
+    iso, ambiguous = browser_forms.read_date(text) if isinstance(text, str) else (None, None)
+    secret = browser.is_secret(text if isinstance(text, str) else " ".join(text))
+    field = {**form, "i": i, "text": text, "secret": secret, "iso": iso}
+    return {**field, "ambiguous": ambiguous} if ambiguous else field
 
 
 @action("browser.fill_form", args=FormArgs)
@@ -78,8 +94,10 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
     `browser.fill_form: {fields: {Vendor: ACME, Amount: 1200, Currency: KRW}, submit: "#save"}`"""
     browser = open_browser(ctx)
     entries = browser_forms.fields_list(args.fields)
-    texts = [browser_forms.to_text(value) for _, _, value in entries]
+    texts = [_as_text(value) for _, _, value in entries]
     pending = list(range(len(entries)))
+    marked: set[int] = set()  # fields the page script found and left to Playwright: marked in the page
+    spot = uuid.uuid4().hex[:12]
     submitted = False
     timeout = browser.timeout_ms(ctx)
     frame = None if args.frame is None else browser.frame_of(ctx, args.frame, "browser.fill_form frame")
@@ -88,20 +106,19 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         for i, (_, spec, _) in enumerate(entries):
             form = browser_forms.fast_form(spec)
             if form is not None:
-                payload.append({**form, "i": i, "text": texts[i], "secret": browser.is_secret(texts[i]),
-                                "iso": browser_forms.date_iso(texts[i])})
+                payload.append(_for_script(browser, form, i, texts[i]))
         submit = browser_forms.fast_form(browser_forms.as_submit(args.submit)) if args.submit is not None else None
         if payload:
             downloads = browser.downloads
             navigations = browser.navigations if frame is None else browser.frame_navigations.get(frame, 0)
-            result = _run_script(ctx, browser, payload, submit, timeout, frame)
+            result = _run_script(ctx, browser, payload, submit, timeout, frame, spot)
             unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
             if unresolved and len(unresolved) == len(payload):
                 # Nothing found: the page may still be on its way (after a submit). Wait for the first
                 # field as Playwright does, then set them all again on the page that is there now.
                 label, spec, _ = entries[unresolved[0]]
-                target(ctx, browser, _in_frame(_field_spec(spec), args.frame), f"browser.fill_form field {label}")
-                result = _run_script(ctx, browser, payload, submit, timeout, frame)
+                target(ctx, browser, _in_page(spec, args.frame), f"browser.fill_form field {label}")
+                result = _run_script(ctx, browser, payload, submit, timeout, frame, spot)
             errors = [r for r in result["results"] if r["status"] == "error"]
             if errors:
                 raise BusinessError("browser.fill_form: " + "; ".join(
@@ -110,6 +127,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
                 raise BusinessError("browser.fill_form: the browser did not send the form: " + "; ".join(
                     result["invalid"]) + " (the page's own checks: required fields, number ranges, formats)")
             done = {r["i"] for r in result["results"] if r["status"] == "ok"}
+            marked = {r["i"] for r in result["results"] if r.get("marked")}
             pending = [i for i in pending if i not in done]
             submitted = result["submitted"]
             if result.get("navigating"):
@@ -118,11 +136,11 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
     for i in pending:
         label, spec, _ = entries[i]
         what = f"browser.fill_form field {label}"
-        loc = target(ctx, browser, _in_frame(_field_spec(spec), args.frame), what)
+        loc = target(ctx, browser, _in_page(spec, args.frame, f"{spot}-{i}" if i in marked else None), what)
         _set_field(ctx, browser, loc, texts[i], what=what)
     if args.submit is not None and not submitted:
         what = f"browser.fill_form submit {browser_locators.describe(args.submit)}"
-        loc = target(ctx, browser, _in_frame(_field_spec(browser_forms.as_submit(args.submit)), args.frame), what)
+        loc = target(ctx, browser, _in_page(browser_forms.as_submit(args.submit), args.frame), what)
         with guard(ctx, browser, what, timeout_ms=timeout):
             browser.click_and_settle(loc, timeout=timeout, frame=frame)
         submitted = True
@@ -133,11 +151,11 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
 
 
 def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]], submit: Any,
-                timeout: float, frame: Any = None) -> dict[str, Any]:
+                timeout: float, frame: Any, spot: str) -> dict[str, Any]:
     scope = frame or browser.page
     with guard(ctx, browser, "browser.fill_form", timeout_ms=timeout):
         try:
-            args = [payload, submit, SECRET_MARK]
+            args = [payload, submit, SECRET_MARK, spot]
             result = scope.evaluate(browser_forms.CALL_SCRIPT, json.dumps(args))
             # A page the init script did not reach (a document written by a script...): send it whole.
             return json.loads(result) if result is not None else scope.evaluate(browser_forms.FILL_SCRIPT, args)
@@ -148,21 +166,86 @@ def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]]
             raise
 
 
-def _set_field(ctx: Any, browser: BrowserSession, loc: Any, text: str, *, what: str) -> None:
+
+# What a field is, for Playwright's way of setting it; 'group': no field but radio buttons inside (a fieldset)
+KIND_SCRIPT = f"""el => el.tagName === 'SELECT' ? (el.multiple ? 'multiple' : 'select')
+  : ({browser_forms.DRAWN_LIST})(el) ? 'select' : (el.type === 'checkbox' || el.type === 'radio') ? 'check'
+  : el.tagName === 'INPUT' && el.type === 'date' ? 'date'
+  : !['INPUT', 'TEXTAREA'].includes(el.tagName) && !el.isContentEditable && el.querySelector('input[type=radio]')
+  ? 'group' : 'text'"""
+# Radio buttons of one group: the index of the one whose value or label is `want`, or why there is none
+RADIO_SCRIPT = r"""(els, want) => {
+  if (!els.length || !els.every(el => el.type === 'radio' && el.name === els[0].name)) return null;
+  const plain = s => (s || '').replace(/\s+/g, ' ').trim(), norm = s => plain(s).replace(/[\s:*]+$/, '').toLowerCase();
+  const label = el => plain([...(el.labels || [])].map(l => l.textContent).join(' ')
+    || (el.nextSibling && el.nextSibling.textContent) || '');
+  let k = els.findIndex(el => el.value === want);
+  if (k < 0) k = els.findIndex(el => norm(label(el)) === norm(want));
+  return k >= 0 ? k : 'no choice \'' + want + '\' among its radio buttons (choices: '
+    + els.map(el => label(el) || el.value).join(', ') + ')';
+}"""
+
+
+def _kind(loc: Any, value: str | list[str], *, timeout: float, what: str) -> tuple[str, Any]:
+    """What the field is, and the element to set: for a group of radio buttons (several matched by a name,
+    or a fieldset by its legend), the one whose value or label is `value`."""
+    from playwright.sync_api import Error
+
+    try:
+        kind = loc.evaluate(KIND_SCRIPT, timeout=timeout)
+    except Error as exc:
+        if "strict mode violation" not in str(exc):
+            raise
+        return _radio(loc, value, what=what, other=exc)  # several elements: the radio buttons of one group?
+    if kind == "group":
+        return _radio(loc.locator("input[type=radio]"), value, what=what, other=None)
+    return kind, loc
+
+
+def _radio(radios: Any, value: str | list[str], *, what: str, other: Exception | None) -> tuple[str, Any]:
+    if isinstance(value, list):
+        raise BusinessError(f"{what}: {browser_forms.MANY}")
+    pick = radios.evaluate_all(RADIO_SCRIPT, value)
+    if isinstance(pick, str):
+        raise BusinessError(f"{what}: {pick}")
+    if pick is not None:
+        return "radio", radios.nth(pick)
+    if other is not None:
+        raise other
+    return "text", radios  # a fieldset with no radio buttons of one group: Playwright says what it cannot fill
+
+
+def _set_field(ctx: Any, browser: BrowserSession, loc: Any, value: str | list[str], *, what: str) -> None:
+    """One field set through Playwright (the fields the page script could not set)."""
     timeout = browser.timeout_ms(ctx)
     with guard(ctx, browser, what, timeout_ms=timeout):
-        kind = loc.evaluate(f"el => el.tagName === 'SELECT' || ({browser_forms.DRAWN_LIST})(el) ? 'select' : "
-                            "(el.type === 'checkbox' || el.type === 'radio') ? 'check' : 'text'", timeout=timeout)
-        if kind == "select":
+        kind, loc = _kind(loc, value, timeout=timeout, what=what)
+        many = isinstance(value, list)
+        if many and not (kind == "multiple" or (kind == "select" and len(value) == 1)):
+            raise BusinessError(f"{what}: {browser_forms.MANY}")
+        if kind in ("select", "multiple"):
             try:
-                _select(loc, values=[text], labels=None, timeout=timeout)
+                _select(loc, values=value if isinstance(value, list) else [value], labels=None, timeout=timeout)
             except BusinessError as exc:
-                raise BusinessError(f"{what}: {exc}") from None
+                several = kind == "multiple" and isinstance(value, str) and "," in value
+                hint = " (several options: a list, [A, B])" if several else ""
+                raise BusinessError(f"{what}: {exc}{hint}") from None
+        elif kind == "radio":
+            set_checked(loc, True, timeout=timeout, what=what)
         elif kind == "check":
-            want = browser_forms.yes_no(text)
+            want = browser_forms.yes_no(value)
             if want is None and loc.evaluate("el => el.type", timeout=timeout) != "radio":
-                raise BusinessError(f"{what}: {text!r} is not a yes or no (yes/no, y/n, true/false, 1/0, on/off, "
-                                    "x, 예/아니오)")
+                raise BusinessError(f"{what}: {value!r} is not a yes or no ({browser_forms.YES_NO_WORDS})")
             set_checked(loc, want is not False, timeout=timeout, what=what)
-    if kind == "text":
-        _fill(ctx, browser, loc, text, what=what)
+        elif kind == "date":
+            ambiguous = browser_forms.read_date(str(value))[1]
+            if ambiguous:
+                raise BusinessError(f"{what}: {ambiguous}")
+    if kind == "date":
+        try:
+            _fill(ctx, browser, loc, value, what=what)
+        except BusinessError:
+            raise BusinessError(f"{what}: the date field refuses {value!r} (it stayed empty): write dates as "
+                                f"{browser_forms.DATE_FORMATS}") from None
+    elif kind == "text":
+        _fill(ctx, browser, loc, value, what=what)

@@ -1,7 +1,8 @@
 """The page scripts of `browser.fill_form`: the form filler and the questions asked after a click.
 
-`FILL_SCRIPT` finds each field (label, name, id, placeholder, legend, a table cell's text), sets it with
-the native value setters and focus/input/change/blur events, and clicks the submit, in one round trip.
+`FILL_SCRIPT` finds each field (label, name, id, placeholder, legend, a table cell's text, in the document
+or its open shadow roots: see `browser_form_lookup`), sets it with the native value setters and
+focus/input/change/blur events, and clicks the submit, in one round trip.
 `INSTALL_SCRIPT` puts it in every page of a run's context before the page's own scripts, with the
 question whether the page has started to leave (see `browser_settle`).
 """
@@ -9,6 +10,9 @@ question whether the page has started to leave (see `browser_settle`).
 from __future__ import annotations
 
 import json
+import re
+
+from connectors.browser_form_lookup import FIND_FIELD
 
 # A list drawn by the page: an ARIA combobox or a button opening a listbox (not a <select>); an input with
 # that role only when it suggests a list (aria-autocomplete list or both, or the list it controls)
@@ -16,134 +20,43 @@ DRAWN_LIST = ("el => el.tagName !== 'SELECT' && (el.getAttribute('role') === 'co
               "el.getAttribute('aria-haspopup') === 'listbox') && (!['INPUT', 'TEXTAREA'].includes(el.tagName) "
               "|| ['list', 'both'].includes(el.getAttribute('aria-autocomplete')) || el.hasAttribute('aria-controls') "
               "|| el.hasAttribute('aria-owns'))")
-# A check box's value as sheets write it (the same words for the page script and `browser_forms.yes_no`)
-YES = ("true", "yes", "y", "on", "1", "x", "t", "checked", "✓", "✔", "예", "네", "o")
-NO = ("false", "no", "n", "off", "0", "f", "none", "null", "", "unchecked", "아니오", "아니요")
+# A check box's value as sheets write it, in the languages of our users (the same words for the page script
+# and `browser_forms.yes_no`): compared in lower case, NFC
+YES = ("true", "yes", "y", "on", "1", "x", "t", "checked", "✓", "✔", "o", "ja", "oui", "sí", "si", "sì", "sim",
+       "はい", "是", "예", "네")
+NO = ("false", "no", "n", "off", "0", "f", "none", "null", "", "unchecked", "nein", "non", "nee", "não", "いいえ",
+      "否", "아니오", "아니요")
+YES_NO_WORDS = ("yes/no, y/n, true/false, 1/0, on/off, x, ja/nein, oui/non, sí/no, sì/no, sim/não, ja/nee, "
+                "はい/いいえ, 是/否, 예/아니오")
+# What a date field (<input type=date>) takes: converted to YYYY-MM-DD before it is set (`browser_forms.date_iso`)
+DATE_FORMATS = ("YYYY-MM-DD, or 29/11/2026, 11/29/2026, 29.11.2026, 2026.11.29, 29 Nov 2026, Nov 29, 2026, "
+                "2026년 11월 29일")
+# A list of values is for a <select multiple> only
+MANY = "a list of values is for a list where several options can be chosen (<select multiple>): give one value"
 
 FILL_SCRIPT = r"""
-([fields, submit, mark]) => {
-  const norm = s => (s || '').replace(/\s+/g, ' ').trim().replace(/[\s:*]+$/, '').toLowerCase();
-  const CONTROL = 'input:not([type=hidden]), select, textarea';
+([fields, submit, mark, spot]) => {
   const DRAWN = __DRAWN__;
-  // Old pages often put a label beside its field without for= or nesting: take the next field.
-  const nearControl = label => {
-    if (label.hasAttribute('for')) return null;
-    const next = label.nextElementSibling;
-    if (next && next.matches(CONTROL)) return next;
-    const inParent = label.parentElement ? label.parentElement.querySelectorAll(CONTROL) : [];
-    return inParent.length === 1 ? inParent[0] : null;
-  };
-  // Every label of the page with its field, read once per call; read again when a lookup finds nothing
-  // or finds a field no longer in the page (a field shown or redrawn by the one set before it).
-  let labels = null;
-  const readLabels = () => {
-    labels = [];
-    for (const label of document.querySelectorAll('label')) {
-      const el = label.control || nearControl(label);
-      if (el) labels.push([norm(label.textContent), el]);
-    }
-    for (const el of document.querySelectorAll('[aria-label]'))
-      labels.push([norm(el.getAttribute('aria-label')), el]);
-    for (const el of document.querySelectorAll('[aria-labelledby]'))
-      labels.push([norm(el.getAttribute('aria-labelledby').split(/\s+/)
-        .map(id => (document.getElementById(id) || {}).textContent || '').join(' ')), el]);
-  };
-  const lookLabels = (want, exact) => {
-    const hits = new Set(), loose = new Set();
-    for (const [got, el] of labels) {
-      if (got === want) hits.add(el); else if (!exact && got.includes(want)) loose.add(el);
-    }
-    return hits.size ? [...hits] : [...loose];
-  };
-  const byLabel = (text, exact) => {
-    const want = norm(text), fresh = labels === null;
-    if (fresh) readLabels();
-    let found = lookLabels(want, exact);
-    if (!fresh && (found.length === 0 || !found.every(el => el.isConnected))) {
-      readLabels();
-      found = lookLabels(want, exact);
-    }
-    return found;
-  };
-  // Legacy layouts: "Vendor:" alone in a table cell, span or <dt>, its field inside it or in what follows.
-  // `loose`: the text holds the name among other words ("사용자 ID (User ID)" for "User ID"), in a short text
-  const byText = (text, loose) => {
-    const want = norm(text), out = new Set();
-    const words = new RegExp('(^|[^\\p{L}\\p{N}])' + want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '($|[^\\p{L}\\p{N}])', 'u');
-    for (const el of document.querySelectorAll('td, th, dt, span, b, strong, font, div, p')) {
-      const got = norm(el.textContent);
-      if (loose ? !(got.length <= want.length + 40 && words.test(got)) : got !== want) continue;
-      const inside = el.querySelectorAll(CONTROL);
-      if (inside.length) { if (inside.length === 1) out.add(inside[0]); continue; }
-      for (let sib = el.nextElementSibling; sib; sib = sib.nextElementSibling) {
-        if (sib.matches(CONTROL)) { out.add(sib); break; }
-        const within = sib.querySelectorAll(CONTROL);
-        if (within.length) { if (within.length === 1 || within[0].type === 'radio') within.forEach(c => out.add(c)); break; }
-      }
-    }
-    return [...out];
-  };
-  // A group of radio buttons named by its <legend>.
-  const byLegend = text => {
-    const want = norm(text);
-    for (const legend of document.querySelectorAll('fieldset > legend'))
-      if (norm(legend.textContent) === want) return [...legend.parentElement.querySelectorAll(CONTROL)];
-    return [];
-  };
-  // Several radio buttons of one group: the one whose value or label is the value to set.
-  const pickRadio = (found, value) => {
-    if (found.length < 2 || !found.every(el => el.type === 'radio' && el.name === found[0].name)) return found;
-    const want = norm(value);
-    const hit = found.filter(el => el.value === value) .concat(found.filter(el => labelOf(el) === want));
-    return hit.length ? [hit[0]] : found;
-  };
-  const attr = (name, value) => [...document.querySelectorAll('[' + name + ']')]
-    .filter(el => el.getAttribute(name) === value);
-  const find = (kind, value, exact) => {
-    try {
-      if (kind === 'css') return [...document.querySelectorAll(value)];
-      if (kind === 'label') return byLabel(value, exact);
-      if (kind === 'placeholder') return attr('placeholder', value);
-      if (kind === 'test_id') return attr('data-testid', value);
-      if (kind === 'name') return attr('name', value);
-      if (kind === 'button') {
-        const want = norm(value), named = el => [el.innerText, el.value, el.getAttribute('aria-label'),
-          el.getAttribute('title')].some(t => norm(t) === want);
-        const buttons = [...document.querySelectorAll('button, input[type=submit], input[type=button], '
-          + 'input[type=image], [role=button]')].filter(named);
-        if (buttons.length) return buttons;
-        const byId = document.getElementById(value);
-        return byId ? [byId] : attr('name', value);
-      }
-      // a field name: its label, else its name, id or placeholder
-      let found = byLabel(value, true);
-      if (found.length === 0) found = attr('name', value);
-      if (found.length === 0) { const el = document.getElementById(value); found = el ? [el] : []; }
-      if (found.length === 0) found = attr('placeholder', value);
-      if (found.length === 0) found = byLegend(value);
-      if (found.length === 0) found = byText(value);
-      if (found.length === 0) found = byLabel(value, false);
-      if (found.length === 0) found = byText(value, true);
-      return found;
-    } catch (e) { return []; }
-  };
-  const yesNo = v => { const t = String(v).trim().toLowerCase();
+__LOOKUP__  const yesNo = v => { const t = String(v).normalize('NFC').trim().toLowerCase();
     return __YES__.includes(t) ? true : __NO__.includes(t) ? false : null; };
-  const plain = s => (s || '').replace(/\s+/g, ' ').trim();  // \s: &nbsp; too
-  const labelOf = el => norm([...(el.labels || [])].map(l => l.textContent).join(' ')
-    || (el.nextSibling && el.nextSibling.textContent) || '');
   const fire = (el, type) => el.dispatchEvent(type === 'focus' || type === 'blur'
     ? new FocusEvent(type) : new Event(type, {bubbles: true}));
   const setValue = (el, value) => {
     if (el.disabled) return 'the field is disabled';
-    const tag = el.tagName;
+    const tag = el.tagName, many = Array.isArray(value);
+    if (many && !(tag === 'SELECT' && (el.multiple || value.length === 1))) return __MANY__;
     if (tag === 'SELECT') {
-      const options = [...el.options], want = plain(value), low = want.toLowerCase();
-      const option = options.find(o => o.value === value) || options.find(o => plain(o.label) === want)
-        || options.find(o => plain(o.label).toLowerCase() === low);
-      if (!option) return {later: true, message: 'no option ' + JSON.stringify(value) + ' (options: '
+      // by value, else visible text; a list (a <select multiple>): those options chosen, the others not
+      const options = [...el.options], wanted = many ? value : [value];
+      const pick = v => { const want = plain(v), low = want.toLowerCase();
+        return options.find(o => o.value === v) || options.find(o => plain(o.label) === want)
+          || options.find(o => plain(o.label).toLowerCase() === low); };
+      const chosen = wanted.map(pick), missing = wanted.filter((v, k) => !chosen[k]);
+      if (missing.length) return {later: true, message: 'no option ' + JSON.stringify(missing[0]) + ' (options: '
         + options.map(o => plain(o.label)).join(', ') + ')'};  // options a script has yet to add: waited for
-      fire(el, 'focus'); el.value = option.value;
+      fire(el, 'focus');
+      if (many && el.multiple) options.forEach(o => { o.selected = chosen.includes(o); });
+      else el.value = chosen[0].value;
       fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
       return null;
     }
@@ -151,7 +64,7 @@ FILL_SCRIPT = r"""
       // a radio button chosen by its value or label is ticked; a box takes yes or no
       let want = el.type === 'radio' && (el.value === value || labelOf(el) === norm(value)) ? true : yesNo(value);
       if (want === null && el.type === 'radio') want = true;
-      if (want === null) return "'" + value + "' is not a yes or no (yes/no, y/n, true/false, 1/0, on/off, x, 예/아니오)";
+      if (want === null) return "'" + value + "' is not a yes or no (__YES_NO_WORDS__)";
       if (el.checked !== want) el.click();
       return el.checked === want ? null : 'the box did not change';
     }
@@ -167,7 +80,7 @@ FILL_SCRIPT = r"""
       const clamped = el.type === 'range' && !refused && Number(el.value) !== Number(value);
       fire(el, 'input'); fire(el, 'change'); fire(el, 'blur');
       const FORMATS = {time: 'HH:MM or HH:MM:SS, 24-hour', 'datetime-local': 'YYYY-MM-DDTHH:MM',
-        month: 'YYYY-MM', week: 'YYYY-Www', date: 'YYYY-MM-DD', number: 'digits without thousands separators'};
+        month: 'YYYY-MM', week: 'YYYY-Www', date: __DATES__, number: 'digits without thousands separators'};
       if (refused)
         return 'the field kept ' + JSON.stringify(el.value) + ' (check the format: ' + (FORMATS[el.type]
           || 'dates as YYYY-MM-DD, numbers without thousands separators') + ')';
@@ -188,15 +101,25 @@ FILL_SCRIPT = r"""
   const results = [];
   for (const f of fields) {
     const found = pickRadio(find(f.kind, f.value, f.exact), f.text);
+    if (!Array.isArray(found)) { results.push({i: f.i, status: 'error', message: found.message}); continue; }
     if (found.length !== 1) { results.push({i: f.i, status: 'unresolved', count: found.length}); continue; }
     const el = found[0];
+    // Left to Playwright (a dropdown drawn by the page, options still to come): marked, so that it finds
+    // the field found here (by a table cell's text, in a shadow root...)
+    const spotted = () => { el.setAttribute('data-retake-field', spot + '-' + f.i); return true; };
     // a dropdown drawn by the page (an input that suggests a list too): opened and picked in through Playwright
-    if (DRAWN(el)) { results.push({i: f.i, status: 'unresolved', count: 1}); continue; }
+    if (DRAWN(el)) { results.push({i: f.i, status: 'unresolved', count: 1, marked: spotted()}); continue; }
+    const date = el.tagName === 'INPUT' && el.type === 'date';
+    // a date that reads two ways (03/04/2027) is not guessed: the field is left as it is
+    if (date && f.ambiguous) {
+      results.push({i: f.i, status: 'error', message: 'the field kept ' + JSON.stringify(el.value) + ': ' + f.ambiguous});
+      continue;
+    }
     if (f.secret) { el.setAttribute(mark, ''); el.style.webkitTextSecurity = 'disc'; }
     // a date input takes YYYY-MM-DD: a date written otherwise (29/11/2026, Nov 29, 2026) goes in as that
-    const problem = setValue(el, el.tagName === 'INPUT' && el.type === 'date' && f.iso ? f.iso : f.text);
-    results.push(!problem ? {i: f.i, status: 'ok'} : problem.later ? {i: f.i, status: 'later', message: problem.message}
-      : {i: f.i, status: 'error', message: problem});
+    const problem = setValue(el, date && f.iso ? f.iso : f.text);
+    results.push(!problem ? {i: f.i, status: 'ok'} : !problem.later ? {i: f.i, status: 'error', message: problem}
+      : {i: f.i, status: 'later', message: problem.message, marked: spotted()});
   }
   let submitted = false, navigating = false;
   if (submit && results.every(r => r.status === 'ok')) {
@@ -218,15 +141,16 @@ FILL_SCRIPT = r"""
     };
     if (found.length === 1 && covered(found[0])) return {results, submitted: false, navigating: false};
     if (found.length === 1) {
-      // A form submission or a link that leaves the page: the caller waits for the next page.
-      const seen = [];
-      const onSubmit = e => seen.push(e), onClick = e => seen.push(e);
-      window.addEventListener('submit', onSubmit); window.addEventListener('click', onClick);
+      // A form submission or a link that leaves the page: the caller waits for the next page. (In a shadow
+      // root, its submit events stay there, and its clicks reach the window with the host as their target.)
+      const seen = [], onEvent = e => seen.push([e, e.composedPath()[0]]), root = found[0].getRootNode();
+      const spots = root === document ? [window] : [window, root];
+      spots.forEach(w => { w.addEventListener('submit', onEvent); w.addEventListener('click', onEvent); });
       found[0].click();
-      window.removeEventListener('submit', onSubmit); window.removeEventListener('click', onClick);
-      navigating = seen.some(e => !e.defaultPrevented && (e.type === 'submit' || (e.target.closest
+      spots.forEach(w => { w.removeEventListener('submit', onEvent); w.removeEventListener('click', onEvent); });
+      navigating = seen.some(([e, t]) => !e.defaultPrevented && (e.type === 'submit' || (t.closest
         && (a => a && a.getAttribute('href') && !a.getAttribute('href').startsWith('#')
-          && !a.getAttribute('href').startsWith('javascript:') && a.target !== '_blank')(e.target.closest('a[href]')))));
+          && !a.getAttribute('href').startsWith('javascript:') && a.target !== '_blank')(t.closest('a[href]')))));
       submitted = true;
     }
   }
@@ -236,7 +160,11 @@ FILL_SCRIPT = r"""
     return window.__retakeLeaving().then(leaving => ({...answer, navigating: leaving}));
   return answer;
 }
-""".replace("__DRAWN__", DRAWN_LIST).replace("__YES__", json.dumps(YES, ensure_ascii=False)).replace("__NO__", json.dumps(NO, ensure_ascii=False))
+"""
+_PARTS = {"__LOOKUP__": FIND_FIELD, "__DRAWN__": DRAWN_LIST, "__YES_NO_WORDS__": YES_NO_WORDS,
+          "__YES__": json.dumps(YES, ensure_ascii=False), "__NO__": json.dumps(NO, ensure_ascii=False),
+          "__DATES__": json.dumps(DATE_FORMATS, ensure_ascii=False), "__MANY__": json.dumps(MANY)}
+FILL_SCRIPT = re.sub("|".join(_PARTS), lambda found: _PARTS[found.group()], FILL_SCRIPT)
 
 # Installed in every page of a run's context (an init script), before the page's own scripts:
 # - `__retakeFill`, the form filler, so that a fill is one small call with its data and its answer as JSON

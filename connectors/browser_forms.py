@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from connectors import browser_locators
 from connectors.browser_form_script import (  # noqa: F401 - the scripts, for their callers
     CALL_SCRIPT,
+    DATE_FORMATS,
     DRAWN_LIST,
     FILL_SCRIPT,
     INSTALL_SCRIPT,
     LEAVING_SCRIPT,
+    MANY,
     NO,
     YES,
+    YES_NO_WORDS,
 )
 from orchestrator.errors import BusinessError
 
@@ -75,14 +79,35 @@ _DATE_LIKE = re.compile(rf"\d{{1,4}}\s*[-./년年]\s*\d{{1,2}}\s*[-./월月]\s*\
 def date_iso(text: str) -> str | None:
     """YYYY-MM-DD for a date written another way (`29/11/2026`, `Nov 29, 2026`, `2026년 11월 29일`), for
     date inputs; None when the text is ISO already, is no date, or could be two dates (03/04/2026)."""
+    return read_date(text)[0]
+
+
+_NUMERIC = re.compile(r"(?<![\d/-])(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/-])")  # as pdf_values reads them
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def read_date(text: str) -> tuple[str | None, str | None]:
+    """(`date_iso(text)`, why a date field refuses it): a date that reads two ways (`03/04/2027`: 3 April or
+    March 4) is refused naming both readings, not guessed."""
     if len(text) > 40 or _ISO_DATE.fullmatch(text) or not _DATE_LIKE.search(text):
-        return None
-    from connectors.pdf_values import parse_date
+        return None, None
+    from connectors.pdf_values import AmbiguousDate, parse_date
 
     try:
-        return parse_date(text)
+        return parse_date(text), None
+    except AmbiguousDate:
+        found = _NUMERIC.search(text)
+        if found is None:
+            return None, None
+        first, second, year = int(found.group(1)), int(found.group(3)), int(found.group(4))
+        year += 2000 if year < 100 else 0
+        day_first, month_first = dt.date(year, second, first), dt.date(year, first, second)
+        return None, (f"{text!r} could be {first} {_MONTHS[second - 1]} {year} (day first) or "
+                      f"{_MONTHS[first - 1]} {second}, {year} (month first): write the date as YYYY-MM-DD "
+                      f"({day_first.isoformat()} or {month_first.isoformat()})")
     except ValueError:
-        return None
+        return None, None
 
 
 def to_text(value: Any) -> str:
@@ -123,8 +148,9 @@ def fields_list(fields: Any) -> list[tuple[str, Any, Any]]:
 
 
 def yes_no(value: Any) -> bool | None:
-    """A check box's value as a sheet writes it (Y/N, yes/no, true/false, 1/0, x, 예/아니오); None when none."""
+    """A check box's value as a sheet writes it (Y/N, yes/no, true/false, 1/0, x, ja/nein, oui/non, はい/いいえ,
+    예/아니오...: `YES_NO_WORDS`); None when none."""
     if isinstance(value, bool):
         return value
-    text = to_text(value).strip().lower()
+    text = unicodedata.normalize("NFC", to_text(value)).strip().lower()
     return True if text in YES else False if text in NO else None

@@ -6,7 +6,8 @@
     {label: Invoice no}              also {placeholder: ...}, {test_id: ...}, {text: ...}, {css: ...},
                                      {xpath: ...}, {alt: ...}, {title: ...}, {name: ...} (the name attribute)
     {css: tr, has_text: ACME, nth: 0}   narrowing: has_text, nth (0 first, -1 last), within (a parent locator)
-    {frame: "#main", label: Amount}  inside an iframe (a list of selectors for nested frames)
+    {frame: "#main", label: Amount}  inside an iframe (a list of selectors for nested frames); an action's
+                                     `frame:` beside `locator:` is the same (see `fold_frame`)
     ["#amount", {label: Amount}]     fallbacks: the first that matches something on the page is used
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import time
 from typing import Any
+
+from pydantic import BaseModel, model_validator
 
 from orchestrator.errors import ApplicationError
 
@@ -135,9 +138,54 @@ def describe(spec: Any) -> str:
     if isinstance(spec, list):
         return " or ".join(describe(s) for s in spec)
     if isinstance(spec, dict):
-        return "{" + ", ".join(f"{k}: {v!r}" if not isinstance(v, (dict, list)) else f"{k}: {describe(v)}"
-                               for k, v in spec.items()) + "}"
+        return "{" + ", ".join(_describe_key(k, v) for k, v in spec.items()) + "}"
     return repr(spec)
+
+
+def _describe_key(key: Any, value: Any) -> str:
+    if key == "frame" and isinstance(value, list):  # nested frames, the outermost first (not fallbacks)
+        return f"frame: {' > '.join(str(v) for v in value)}"
+    return f"{key}: {value!r}" if not isinstance(value, (dict, list)) else f"{key}: {describe(value)}"
+
+
+def in_frame(spec: Any, frame: str | list[str] | None) -> Any:
+    """`spec` looked for inside `frame` (a selector of the iframe, or a list for nested frames): each of
+    a list of fallbacks; a locator with a `frame` of its own is looked for in that frame, inside `frame`."""
+    if frame is None:
+        return spec
+    if isinstance(spec, list):
+        return [in_frame(one, frame) for one in spec]
+    if isinstance(spec, str):
+        return {"frame": frame, "selector": spec}
+    outer = frame if isinstance(frame, list) else [frame]
+    inner = spec.get("frame")
+    frames = [*outer, *(inner if isinstance(inner, list) else [] if inner is None else [inner])]
+    return {"frame": frames[0] if len(frames) == 1 else frames, **{k: v for k, v in spec.items() if k != "frame"}}
+
+
+def fold_frame(model: Any) -> Any:
+    """An action's `frame:` argument folded into its locator (an `after` validator of its arguments):
+    `{frame: "#main", locator: "#total", attribute: value}` is `{locator: {frame: "#main", selector:
+    "#total"}, ...}`; `browser.wait_for: {frame: ..., text: Saved}` waits for that text in the frame."""
+    frame = getattr(model, "frame", None)
+    if frame is None:
+        return model
+    spec = getattr(model, "locator", None)
+    if spec is None and getattr(model, "text", None) is not None:
+        spec, model.text = {"text": model.text}, None
+    if spec is None:
+        raise ValueError("frame: says in which frame to look: give the locator of what to find in it as well")
+    model.locator, model.frame = validate(in_frame(spec, frame)), None
+    return model
+
+
+class InFrame(BaseModel):
+    """`frame:` beside an action's `locator:`, folded into it (`fold_frame`). Mixed in after `Located`:
+    `class TextArgs(Located, InFrame)`."""
+
+    frame: str | list[str] | None = None  # inside this iframe (a list: nested frames, the outermost first)
+
+    _frame = model_validator(mode="after")(fold_frame)
 
 
 def build(page: Any, spec: Any) -> Any:
@@ -177,7 +225,7 @@ def build(page: Any, spec: Any) -> Any:
     elif "css" in spec:
         loc = base.locator(str(spec["css"]))
     else:
-        loc = base.locator(str(spec["selector"]))
+        loc = _from_string(base, str(spec["selector"]))  # "label=Amount" in a frame: a short form still
     if spec.get("has_text") is not None:
         loc = loc.filter(has_text=str(spec["has_text"]))
     if spec.get("nth") is not None:

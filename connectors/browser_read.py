@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors import browser_locators, browser_paging
 from connectors.browser import Args, Located, target
@@ -133,15 +133,22 @@ TABLE_SCRIPT = r"""
 """
 
 
-class TableArgs(Args):
+class TableArgs(Located):  # (the locator's keys may stand beside the arguments: {frame: ..., css: "#list"})
     locator: Any = "table"
     header: bool = True
     columns: list[str] | None = None
     next: Any = None
     max_pages: int = Field(100, ge=1)
+    frame: str | list[str] | None = None  # the table (and its `next` control) are inside this iframe
 
     _v = field_validator("locator", mode="before")(lambda v: "table" if v == {} else browser_locators.validate(v))
     _n = field_validator("next", mode="before")(lambda v: v if v is None else browser_locators.validate(v))
+
+    @model_validator(mode="after")
+    def _frame(self) -> TableArgs:
+        if self.frame is not None and self.next is not None:
+            self.next = browser_locators.in_frame(self.next, self.frame)
+        return browser_locators.fold_frame(self)
 
 
 @action("browser.table", args=TableArgs, scalar="locator")
@@ -207,7 +214,7 @@ def _no_path(value: Any) -> Any:
     return None if value == {} else value
 
 
-class ScreenshotArgs(Args):
+class ScreenshotArgs(Args, browser_locators.InFrame):
     path: str | None = None
     locator: Any = None
     full_page: bool = True

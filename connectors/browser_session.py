@@ -15,9 +15,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from connectors import browser_forms, browser_launch, browser_loading, browser_reuse, browser_secrets
+from connectors import (
+    browser_evidence,
+    browser_forms,
+    browser_launch,
+    browser_loading,
+    browser_reuse,
+    browser_secrets,
+)
 from connectors.browser_dialogs import DialogLog
 from connectors.browser_guard import OPEN_LIMIT_S, interruptible
 from connectors.browser_options import robot_options
@@ -57,10 +64,12 @@ class BrowserSession(Settling):
         self.handlers: list[tuple[Any, str, Any]] = []
         self.dialogs = DialogLog(self.options.dialogs)  # answered, logged, kept per item
         self.base_url = self._render(self.options.base_url)
+        self.username: str | None = None  # of http_credentials, when the robot has them
+        self.hidden: list[str] = []  # values derived from http_credentials, kept secret
         self.state_file = self._state_file()
 
     # --- opening and closing -------------------------------------------------------------------------
-    def __enter__(self) -> BrowserSession:
+    def __enter__(self) -> Self:
         _close_deferred()
         browser = self.browser = browser_launch.thread_browser(self.settings)
         opts = self.options
@@ -74,8 +83,7 @@ class BrowserSession(Settling):
         if opts.user_agent:
             kwargs["user_agent"] = opts.user_agent
         if opts.http_credentials:
-            kwargs["http_credentials"] = {"username": self._render(opts.http_credentials.username),
-                                          "password": self._render(opts.http_credentials.password)}
+            kwargs["http_credentials"] = self._credentials(opts.http_credentials)
         if self.state_file is not None and self.state_file.is_file():
             kwargs["storage_state"] = str(self.state_file)
         tracing = None if self.trace_mode == "never" else {"screenshots": opts.trace_screenshots,
@@ -149,7 +157,7 @@ class BrowserSession(Settling):
 
     def _save_what_stays(self, context: Any) -> None:
         if self.chunk_open and self.trace_mode == "always" and self.item_index is not None:
-            self._save_trace(self._item_path(self.item_index, "trace.zip"), context)
+            self.save_trace(self._item_path(self.item_index, "trace.zip"), context)
         if self.state_file is not None and not self.crashed:
             self._save_state(context)
 
@@ -185,7 +193,7 @@ class BrowserSession(Settling):
                 if not self.chunk_open:
                     self._start_chunk(ctx)
                 elif self.trace_mode == "always" and self.item_index is not None:
-                    self._save_trace(self._item_path(self.item_index, "trace.zip"))
+                    self.save_trace(self._item_path(self.item_index, "trace.zip"))
                     self._start_chunk(ctx)
                 elif self.items_in_chunk >= ROTATE_EVERY:
                     self.context.tracing.stop_chunk()
@@ -209,46 +217,30 @@ class BrowserSession(Settling):
         folder.mkdir(parents=True, exist_ok=True)
         return folder / name
 
-    def _save_trace(self, path: Path, context: Any = None) -> Path:
+    def save_trace(self, path: Path, context: Any = None) -> Path:
         (context or self.context).tracing.stop_chunk(path=str(path))
         self.chunk_open = False
         browser_secrets.scrub_zip(path, self.secret_values())
         return path
 
     def capture_evidence(self, ctx: Any, exc: BaseException) -> None:
-        """Screenshot, page HTML and trace of a failed item into the run's artifacts."""
-        if self.page is None or self.crashed or ctx.index != self.item_index:
-            return  # this item did not use the browser (it failed before): no browser evidence
-        with interruptible(OPEN_LIMIT_S):
-            self._capture(ctx)
-
-    def _capture(self, ctx: Any) -> None:
-        from orchestrator.logs import mask
-        try:
-            shot = ctx.artifact_path("failure.png")
-            mask_locator = self.page.locator(f"[{SECRET_MARK}], input[type=password]")
-            self.page.screenshot(path=str(shot), full_page=True, mask=[mask_locator], timeout=10_000,
-                                 animations="disabled")
-            ctx.add_artifact(shot, "screenshot")
-        except Exception as problem:  # noqa: BLE001
-            ctx.log.warning(f"no failure screenshot: {mask(str(problem))}")
-        try:
-            html = ctx.artifact_path("page.html")
-            html.write_text(mask(browser_secrets.scrub_text(self.page.content(), self.secret_values())),
-                            encoding="utf-8")
-            ctx.add_artifact(html, "html")
-        except Exception as problem:  # noqa: BLE001
-            ctx.log.warning(f"no page HTML: {mask(str(problem))}")
-        if self.trace_mode != "never" and self.chunk_open:
-            try:
-                ctx.add_artifact(self._save_trace(ctx.artifact_path("trace.zip")), "trace")
-            except Exception as problem:  # noqa: BLE001
-                ctx.log.warning(f"no trace: {mask(str(problem))}")
-        self.item_index = None  # the next action starts a fresh chunk, even for a retried item
+        """Screenshot, page HTML (and its frames') and trace of a failed item (`browser_evidence`)."""
+        browser_evidence.capture(self, ctx)
 
     # --- helpers used by actions ---------------------------------------------------------------------
+    def _credentials(self, given: Any) -> dict[str, str]:
+        """`http_credentials`, rendered. The password, and `user:password` (whose base64 the browser sends in
+        the Authorization header), are kept out of logs, the ledger and traces as the secrets are."""
+        from orchestrator.logs import register_secrets
+
+        username, password = self._render(given.username) or "", self._render(given.password) or ""
+        self.username = username
+        self.hidden = [v for v in (password, f"{username}:{password}") if password]
+        register_secrets(self.hidden)
+        return {"username": username, "password": password}
+
     def secret_values(self) -> list[str]:
-        return [v for v in self.session.secrets.values() if v]
+        return [v for v in self.session.secrets.values() if v] + self.hidden
 
     def is_secret(self, value: Any) -> bool:
         return isinstance(value, str) and any(s and s in value for s in self.secret_values())
@@ -289,7 +281,7 @@ def _politely(work: Any) -> None:
     try:
         with interruptible(OPEN_LIMIT_S):
             work()
-    except Exception:  # noqa: BLE001 - nothing to save or clear in a browser that is gone
+    except Exception:  # noqa: BLE001, S110 - nothing to save or clear in a browser that is gone
         pass
 
 

@@ -5,35 +5,55 @@ Every line carries run, robot, item and step; secret values are masked before an
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import os
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any, TextIO
 
 from loguru import logger
 
 _secrets: set[str] = set()
+_forms: list[str] = []  # every spelling of every secret, longest first
 _lock = threading.Lock()
 _configured = False
 MASK = "***"
 MIN_SECRET_LENGTH = 3
 
 
+def secret_variants(secret: str) -> list[str]:
+    """The spellings of `secret` that can appear in text, longest first: raw, JSON-escaped, URL-encoded (as
+    `quote`, `quote_plus`, a path, JavaScript's encodeURIComponent), HTML-escaped, and base64 (as in an HTTP
+    Basic `Authorization` header). The one list that logs, the ledger, page HTML and traces are cleaned of."""
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             urllib.parse.quote(secret, safe=""), urllib.parse.quote(secret), urllib.parse.quote(secret, safe="!'()*~"),
+             urllib.parse.quote_plus(secret), html.escape(secret), html.escape(secret, quote=False),
+             base64.b64encode(secret.encode("utf-8")).decode("ascii")}
+    return sorted((f for f in forms if f), key=len, reverse=True)
+
+
 def register_secrets(values: list[str] | set[str] | tuple[str, ...]) -> None:
+    global _forms
     with _lock:
-        _secrets.update(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
+        new = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH} - _secrets
+        if new:
+            _secrets.update(new)
+            _forms = sorted({f for s in _secrets for f in secret_variants(s)}, key=len, reverse=True)
 
 
 def mask(value: Any) -> Any:
-    """`value` with every known secret replaced by ***; works through strings, lists and mappings."""
-    if not _secrets:
+    """`value` with every known secret, in each of its spellings, replaced by ***; works through strings,
+    lists and mappings."""
+    if not _forms:
         return value
     if isinstance(value, str):
-        for secret in sorted(_secrets, key=len, reverse=True):
-            if secret in value:
-                value = value.replace(secret, MASK)
+        for form in _forms:
+            if form in value:
+                value = value.replace(form, MASK)
         return value
     if isinstance(value, list):
         return [mask(v) for v in value]
