@@ -160,7 +160,7 @@ class Schedule(Strict):
     grace: float = Field(3600.0, ge=0, description="How late a missed slot may still run.")
     overlap: Literal["skip", "queue", "cancel_previous"] | None = Field(
         None, description="When the previous run is still open: skip (default for times), queue (default "
-                          "for file triggers) or cancel_previous.")
+                          "for file triggers and with misfire: all) or cancel_previous.")
     enabled: bool = True
     description: str = ""
 

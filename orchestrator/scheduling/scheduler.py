@@ -45,7 +45,8 @@ def submit_launcher(loaded: LoadedProject, robot: str, inputs: dict[str, Any], *
 
 def overlap_policy(schedule: Schedule) -> str:
     """`overlap:` as written; unset means skip for times, queue for file triggers (files must not wait)."""
-    return schedule.overlap or ("queue" if schedule.on else "skip")
+    # `misfire: all` asks for every missed slot: skipping them as overlaps of the first would undo it
+    return schedule.overlap or ("queue" if schedule.on or schedule.misfire == "all" else "skip")
 
 
 @dataclass(frozen=True)
