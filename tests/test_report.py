@@ -381,3 +381,22 @@ robots:
     # a, b, c done by the robot (3 x 10 min); d, still failed, handled once by a person (6 min), not three times
     assert line["manual_hours_saved"] == pytest.approx((3 * 10 - 6) / 60, abs=1e-6)
     assert (line["items_succeeded"], line["items_failed"], line["runs"]) == (3, 6, 3)  # every attempt counts
+
+
+def test_runs_that_fail_before_they_have_items_show_in_the_table_and_the_digest(make_project, embedded) -> None:
+    from orchestrator.alerts.digest import build_digest
+    from orchestrator.loader import load_project
+    from orchestrator.submit import run_embedded
+
+    root = make_project("""
+robots:
+  inbox:
+    manual_minutes: 5
+    items: "{{ files('nope', '*.csv') }}"
+    steps: [{log: hi}]
+""", head=HEAD)
+    loaded = load_project(root)
+    assert run_embedded(loaded, "inbox", {})["status"] == "failed"  # the inbox folder does not exist
+    table = cli(root, "report")
+    assert table.exit_code == 0 and "runs (failed)" in table.stdout and "1 (1)" in table.stdout, table.stdout
+    assert "1 run(s) (1 failed)" in build_digest(loaded, day="today")[0]

@@ -52,9 +52,10 @@ def send_digest(loaded: Any, text: str, data: dict[str, Any]) -> int:
 
 def _digest_line(name: str, figures: dict[str, Any], currency: str) -> str:
     rate = figures["success_rate"]
-    return (f"- {name}: {figures['runs']} run(s), {figures['items_succeeded']} item(s) ok, "
+    runs_failed = f" ({figures['runs_failed']} failed)" if figures.get("runs_failed") else ""
+    return (f"- {name}: {figures['runs']} run(s){runs_failed}, {figures['items_succeeded']} item(s) ok, "
             f"{figures['items_failed']} failed, success {'-' if rate is None else f'{rate * 100:.1f}%'}, "
-            f"{figures['manual_hours_saved']:.1f} h saved, {figures['value_saved']:,} {currency} saved, "
+            f"{figures['manual_hours_saved']:.2f} h saved, {figures['value_saved']:,} {currency} saved, "
             f"net {figures['net_value']:,} {currency}")
 
 

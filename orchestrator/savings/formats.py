@@ -28,7 +28,7 @@ COLUMNS = [
 
 
 # The terminal shows fewer, shorter columns (failures as "business/application").
-TABLE_COLUMNS = [("runs", "runs"), ("items_succeeded", "ok"), ("failed_split", "failed (bus/app)"),
+TABLE_COLUMNS = [("runs_split", "runs (failed)"), ("items_succeeded", "ok"), ("failed_split", "failed (bus/app)"),
                  ("success_rate", "success"), ("robot_hours", "robot h"), ("manual_hours_saved", "saved h"),
                  ("value_saved", "value saved"), ("robot_cost", "robot cost"), ("net_value", "net value"),
                  ("fte_equivalent", "FTE")]
@@ -111,8 +111,10 @@ def render_table(report: dict[str, Any], *, by_period: bool) -> Any:
     for _, heading in TABLE_COLUMNS:
         table.add_column(heading, justify="right")
     for line in lines:
+        # a run that fails before it has items (a missing inbox) shows here, not among the items
         line = {**line, "failed_split": f"{line['items_failed']} ({line['items_failed_business']}/"
-                                        f"{line['items_failed_application']})"}
+                                        f"{line['items_failed_application']})",
+                "runs_split": f"{line['runs']} ({line['runs_failed']})" if line.get("runs_failed") else line["runs"]}
         table.add_row(*[str(line.get(k, "")) for k in lead], *[_cell(k, line.get(k)) for k, _ in TABLE_COLUMNS],
                       style="bold" if line.get("robot") == "TOTAL" else None)
     parts.append(table)
