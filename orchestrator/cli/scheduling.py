@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from orchestrator.cli import app
-from orchestrator.cli.common import EXIT_OK, JsonOption, ProjectOption, dump_json, fail, iso, load
+from orchestrator.cli.common import EXIT_FAILED, EXIT_OK, JsonOption, ProjectOption, dump_json, fail, iso, load
 
 
 @app.command()
@@ -54,15 +54,29 @@ def scheduler(
     signal.signal(signal.SIGTERM, _stop)
     where = "the embedded worker in this process" if embedded else "the broker's queue"
     logger.info(f"scheduler: {len(loaded.spec.schedules)} schedule(s) of {loaded.root}; runs go to {where}")
+    firings = []
     if once:
-        for firing in sched.tick():
+        firings = sched.tick()
+        for firing in firings:
             print(f"{firing.schedule}\t{iso(firing.slot)}\t{firing.status}\t{firing.run_id or '-'}\t"
                   f"{firing.reason or ''}")
     else:
         sched.run(stop)
     if embedded:
         _drain(loaded, sched.started_runs, None if once else drain)
-    raise typer.Exit(EXIT_OK)
+    # --once from a system timer: exit 1 when a slot could not start its run, or (embedded) a run it waited
+    # for did not succeed, so that the timer's OnFailure= sees it
+    raise typer.Exit(EXIT_FAILED if once and _any_failed(loaded, firings, embedded) else EXIT_OK)
+
+
+def _any_failed(loaded: Any, firings: list[Any], embedded: bool) -> bool:
+    from orchestrator import projects
+
+    if any(f.status == "failed" for f in firings):
+        return True
+    ledger = projects.ledger_for(loaded)
+    ended = [ledger.get_run(f.run_id) for f in firings if embedded and f.run_id]
+    return any(run is not None and run["status"] not in ("succeeded", "queued", "running") for run in ended)
 
 
 def _drain(loaded: Any, run_ids: list[str], timeout: float | None) -> None:

@@ -201,8 +201,9 @@ class Scheduler:
         status, run_id, reason = self._start(loaded, claims, name, schedule, context, {}, run_id=run_id)
         reason = reason or decision.reason
         claims.settle(firing_id, status=status, run_id=run_id, reason=reason, now=now)
-        logger.info(f"schedule {name}: slot {_show(decision.slot, tz)} {status}"
-                    + (f" run {run_id}" if run_id else "") + (f" ({reason})" if reason else ""))
+        # a slot that could not start its run (inputs refused, broker down) is a warning for whoever watches
+        logger.log("WARNING" if status == "failed" else "INFO", f"schedule {name}: slot {_show(decision.slot, tz)} "
+                   f"{status}" + (f" run {run_id}" if run_id else "") + (f" ({reason})" if reason else ""))
         return Firing(name, decision.slot, status, run_id=run_id, reason=reason)
 
     def _start(self, loaded: LoadedProject, claims: Claims, name: str, schedule: Schedule, context: dict[str, Any],
@@ -269,8 +270,8 @@ class Scheduler:
             auto = {"files": paths} if schedule.on.batch else {"file": paths[0]}
             status, run_id, reason = self._start(loaded, claims, name, schedule, context, auto)
             claims.settle_files([i for _, i in owned], status=status, run_id=run_id, reason=reason)
-            logger.info(f"schedule {name}: {len(paths)} new file(s) {status}" + (f" run {run_id}" if run_id else "")
-                        + (f" ({reason})" if reason else ""))
+            logger.log("WARNING" if status == "failed" else "INFO", f"schedule {name}: {len(paths)} new file(s) "
+                       f"{status}" + (f" run {run_id}" if run_id else "") + (f" ({reason})" if reason else ""))
             done.append(Firing(name, now, status, run_id=run_id, reason=reason, files=tuple(paths)))
         return done
 
