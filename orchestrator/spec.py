@@ -131,6 +131,8 @@ class Calendar(Strict):
     language: str | None = Field(None, description="Language of holiday names, e.g. ko or en_US.")
     skip_weekends: bool = False
     closed: list[str] = Field(default_factory=list, description="Extra closed dates, YYYY-MM-DD.")
+    business_day: Literal["first", "last"] | None = Field(
+        None, description="Only the month's first (or last) business day: the other days are skipped.")
 
 
 class FileTrigger(Strict):

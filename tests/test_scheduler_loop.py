@@ -316,3 +316,26 @@ def test_broken_project_files_are_logged_once_per_change_not_on_every_tick(embed
     finally:
         logger.remove(sink)
     assert [line.count("keeping the schedules loaded before") for line in lines] == [1, 1]
+
+
+def test_month_end_close_runs_on_the_last_business_day_only(embedded, make_project):
+    """`0 18 L * *` would fall on a Saturday in January 2026 and be skipped: `business_day: last` with a
+    daily cron runs on Friday the 30th instead, and on the last business day of every month."""
+    from orchestrator.scheduling.preview import upcoming
+
+    sched, clock = scheduler_for(make_project, """
+  month_end:
+    robot: intake
+    cron: "0 18 * * *"
+    calendar: {holidays: KR, skip_weekends: true, business_day: last}
+""", dt.datetime(2026, 1, 27, 12, tzinfo=SEOUL))
+    done = run_until(sched, clock, dt.datetime(2026, 2, 2, 12, tzinfo=SEOUL), dt.timedelta(hours=1))
+    assert [(f.slot.astimezone(SEOUL).date().isoformat(), f.status) for f in done] == [
+        ("2026-01-27", "skipped"), ("2026-01-28", "skipped"), ("2026-01-29", "skipped"), ("2026-01-30", "fired"),
+        ("2026-01-31", "skipped"), ("2026-02-01", "skipped")]
+    assert done[0].reason == "not the last business day of the month" and done[4].reason == "weekend"
+    schedule = sched.loaded.spec.schedules["month_end"]
+    ahead = upcoming(sched.loaded, "month_end", schedule, start=dt.datetime(2026, 2, 1, tzinfo=SEOUL), count=3)
+    assert [n["at"][:10] for n in ahead["next"]] == ["2026-02-27", "2026-03-31", "2026-04-30"]  # Feb 28: Sat
+    skipped = {s["date"]: s["reason"] for s in ahead["skipped"]}  # closed days, not the days merely not chosen
+    assert skipped["2026-02-28"] == "weekend" and not any(r.startswith("not the") for r in skipped.values())

@@ -64,7 +64,7 @@ class BusinessCalendar:
         self.code = self.spec.holidays.upper() if self.spec.holidays else None
 
     def __bool__(self) -> bool:
-        return bool(self.code or self.closed or self.spec.skip_weekends)
+        return bool(self.code or self.closed or self.spec.skip_weekends or self.spec.business_day)
 
     def holiday(self, day: dt.date) -> str | None:
         if not self.code:
@@ -87,4 +87,18 @@ class BusinessCalendar:
 
     def closed_reason(self, day: dt.date) -> str | None:
         reasons = self.reasons(day)
+        if not reasons and self.spec.business_day and day != self.business_day_of(day):
+            reasons = [f"not the {self.spec.business_day} business day of the month"]
         return "; ".join(reasons) if reasons else None
+
+    def business_day_of(self, day: dt.date) -> dt.date | None:
+        """The first or last open day of `day`'s month (`business_day:`), None when the month has none."""
+        first = day.replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        step = dt.timedelta(days=1 if self.spec.business_day == "first" else -1)
+        current = first if self.spec.business_day == "first" else last
+        while first <= current <= last:
+            if not self.reasons(current):
+                return current
+            current += step
+        return None

@@ -46,6 +46,8 @@ def upcoming(loaded: LoadedProject, name: str, schedule: Schedule, *, start: dt.
             break
         local = slot.astimezone(tz)
         reason = calendar.closed_reason(local.date()) if calendar else None
+        if reason and reason.startswith("not the "):
+            continue  # (`business_day:` leaves out most days of a month: listing them all would hide the rest)
         if reason:
             entry = skipped.setdefault(local.date(), {"date": local.date().isoformat(), "weekday": local.strftime("%a"),
                                                       "reason": reason, "slots": 0,
