@@ -38,6 +38,13 @@ class Economics(Strict):
     robot_hourly_cost: float = Field(0, ge=0, description="What one robot hour costs.")
     fte_hours_per_year: float = Field(1800, gt=0)
 
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        from orchestrator.currencies import check
+
+        return check(value)
+
 
 class Defaults(Strict):
     retry: Retry = Field(default_factory=Retry)

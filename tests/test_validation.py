@@ -495,3 +495,13 @@ robots:
     bound = [actions.get(s.action).bind(s.args) for s in steps]
     assert [b.locator for b in bound] == [{"label": "Urgent"}, {"role": "button", "name": "Save"}, {"label": "Password"}]
     assert (bound[0].checked, bound[1].count, bound[2].value) == (False, 2, "x")
+
+
+def test_a_currency_must_be_an_iso_4217_code_and_is_written_in_capitals(make_project):
+    root = make_project("robots:\n  a:\n    steps: [{log: hi}]\n",
+                        head="version: 1\nproject: p\neconomics: {currency: EURO, hourly_cost: 40}\n")
+    assert problems_of(root) == ["robots.yaml:3:23: currency: 'EURO' is not an ISO 4217 currency code (did you mean "
+                                 "EUR, YER, RON?): write the three letters, such as KRW, USD or EUR"]
+    root = make_project("robots:\n  a:\n    steps: [{log: hi}]\n",
+                        head="version: 1\nproject: p\neconomics: {currency: krw, hourly_cost: 40}\n")
+    assert load_project(root).spec.economics.currency == "KRW"
