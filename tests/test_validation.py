@@ -505,3 +505,39 @@ def test_a_currency_must_be_an_iso_4217_code_and_is_written_in_capitals(make_pro
     root = make_project("robots:\n  a:\n    steps: [{log: hi}]\n",
                         head="version: 1\nproject: p\neconomics: {currency: krw, hourly_cost: 40}\n")
     assert load_project(root).spec.economics.currency == "KRW"
+
+
+def test_the_editor_schema_accepts_the_robot_files_as_written_and_refuses_mistakes(tmp_path):
+    """`retake schema` is for editors' YAML plugins: it must accept `- log: hi` and `timeout: 10m`, which
+    pydantic's own schema (steps as {action, args}, durations as seconds) refused in every robot file."""
+    import glob
+    import json
+    import os
+
+    import jsonschema_rs
+    import yaml
+
+    schema = json.loads(subprocess.run([sys.executable, "-m", "orchestrator", "schema"], capture_output=True,
+                                       text=True, check=True).stdout)
+    check = jsonschema_rs.validator_for(schema)
+
+    def read(path):  # as an editor reads YAML 1.2: `on:` is the key "on"
+        data = yaml.safe_load(open(path, encoding="utf-8"))
+        fix = lambda o: ({("on" if k is True else k): fix(v) for k, v in o.items()} if isinstance(o, dict)  # noqa: E731
+                         else [fix(v) for v in o] if isinstance(o, list) else o)
+        return fix(data)
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", "orchestrator", "init", str(tmp_path / "ops")], check=True,
+                   capture_output=True)
+    files = [f for folder in (repo, str(tmp_path / "ops"))
+             for f in [os.path.join(folder, "robots.yaml"), *glob.glob(os.path.join(folder, "robots", "*.yaml")),
+                       *glob.glob(os.path.join(folder, "schedules", "*.yaml"))]]
+    assert len(files) >= 7
+    for path in files:
+        assert [e.message for e in check.iter_errors(read(path))] == [], path
+    wrong = {"robots": {"r": {"timeout": "ten minutes", "steps": [{"log": "hi"}, {"browser.clik": "#save"}],
+                              "inputs": {"who": "world"}, "alerts": {"success_rate_below": "90%"}}}}
+    errors = [e.message for e in check.iter_errors(wrong)]
+    assert any("ten minutes" in m for m in errors) and any("browser.clik" in m for m in errors), errors
+    assert not any("world" in m or "90%" in m for m in errors), errors  # a shorthand input, a percentage as text

@@ -140,6 +140,6 @@ def actions(json_: bool = JsonOption, project: Optional[str] = ProjectOption) ->
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of robots.yaml (point your editor's YAML plugin at it)."""
-    from orchestrator.spec import Project
+    from orchestrator.schema import editor_schema
 
-    dump_json(Project.model_json_schema())
+    dump_json(editor_schema())
