@@ -90,7 +90,9 @@ class Env(ImmutableSandboxedEnvironment):
 
 @lru_cache(maxsize=1)
 def environment() -> Env:
-    env = Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    # (finalize: a value that is None, such as an optional input left out, prints as nothing, not "None")
+    env = Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+              finalize=lambda value: "" if value is None else value)
     for name in ("lipsum", "cycler", "joiner", "namespace"):
         env.globals.pop(name, None)
     env.filters.update(date=_date_filter, strftime=_date_filter, to_date=_to_date, number=_number,

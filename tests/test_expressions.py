@@ -113,3 +113,8 @@ def test_int_and_float_refuse_text_they_would_silently_read_as_zero():
     assert evaluate("{{ '' | float }}", {}) == 0.0 and evaluate("{{ none | int }}", {}) == 0  # empty: 0
     assert evaluate("{{ ' 12 ' | int }}", {}) == 12 and evaluate("{{ '12.7' | int }}", {}) == 12
     assert evaluate("{{ '1e3' | float }}", {}) == 1000.0 and evaluate("{{ 3.9 | int }}", {}) == 3
+
+
+def test_none_prints_as_nothing_in_text_and_stays_none_as_a_whole_expression():
+    assert evaluate("Note: {{ inputs.note }}.", {"inputs": {"note": None}}) == "Note: ."
+    assert evaluate("{{ inputs.note }}", {"inputs": {"note": None}}) is None
