@@ -410,3 +410,16 @@ def test_a_token_opens_the_dashboard_pages_and_downloads_as_it_opens_the_api(api
         assert plain.status_code == 303 and "/login" in plain.headers["location"]
         with_token = api.call("GET", path, role="viewer", follow_redirects=False)
         assert with_token.status_code == 200, (path, with_token.status_code)
+
+
+def test_pages_show_when_runs_were_queued_on_the_project_s_clock(api):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    run_id = api.start("greet")
+    run = api.wait(run_id)
+    queued = dt.datetime.fromisoformat(run["queued_at"].replace("Z", "+00:00"))
+    local = queued.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M:%S")  # the test project's zone
+    for path in ("/", f"/runs/{run_id}"):
+        page = api.call("GET", path, role="viewer").text
+        assert local in page and run["queued_at"] not in page, path

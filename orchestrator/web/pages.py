@@ -146,7 +146,7 @@ def run(request: Request, run_id: str, status: str | None = None, user: dict = p
     row = here.ledger.get_run(run_id)
     if row is None:
         raise HTTPException(404, f"no run {run_id!r}")
-    shown = record(row)
+    shown = _local_times(record(row), here.loaded.spec.timezone)
     details = run_details(here.ledger, run_id, status=status, limit=2000)
     body = views.run_page(shown, details, log_lines(here.loaded, run_id, tail=300),
                           operator=tokens.allows(user["role"], "operator"))
@@ -157,4 +157,19 @@ def run(request: Request, run_id: str, status: str | None = None, user: dict = p
 def _recent(request: Request, robot: str | None, limit: int = 20) -> list[dict[str, Any]]:
     from orchestrator.web.api import record
 
-    return [record(r) for r in site(request).ledger.list_runs(robot=robot, limit=limit)]
+    here = site(request)
+    return [_local_times(record(r), here.loaded.spec.timezone)
+            for r in here.ledger.list_runs(robot=robot, limit=limit)]
+
+
+def _local_times(shown: dict[str, Any], zone: str) -> dict[str, Any]:
+    """A run record with `queued_local`: when it was queued on the project's clock, as the pages say."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    queued = shown.get("queued_at")
+    if queued:
+        moment = dt.datetime.fromisoformat(str(queued).replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        shown = {**shown, "queued_local": moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")}
+    return shown

@@ -73,7 +73,7 @@ def runs_table(records: list[dict[str, Any]]) -> str:
         f'<td class="text"><a href="/robots/{escape(r["robot"])}">{escape(r["robot"])}</a></td>'
         f'<td class="text status-{escape(r["status"])}">{escape(r["status"])}</td>'
         f'<td>{r["items"]["succeeded"]}/{r["items"]["total"]}</td><td>{r["items"]["failed"]}</td>'
-        f'<td class="text">{escape(r["trigger"])}</td><td class="text">{escape(str(r["queued_at"] or ""))}</td>'
+        f'<td class="text">{escape(r["trigger"])}</td><td class="text">{escape(str(r.get("queued_local") or r["queued_at"] or ""))}</td>'
         f'<td>{_secs(r["duration_s"], 1)}</td></tr>' for r in records)
     return ('<table class="runs"><thead><tr><th class="text">run</th><th class="text">robot</th>'
             '<th class="text">status</th><th>items ok</th><th>failed</th><th class="text">trigger</th>'
@@ -122,7 +122,7 @@ def run_page(run: dict[str, Any], details: dict[str, Any], log: list[dict[str, A
     head = (f'<h1>Run {escape(run["run_id"])}</h1><p data-done="{"1" if finished else "0"}">'
             f'<a href="/robots/{escape(run["robot"])}">{escape(run["robot"])}</a> · '
             f'<b class="status-{escape(run["status"])}" id="run-status">{escape(run["status"])}</b> · items {counts}'
-            f' · trigger {escape(run["trigger"])} · queued {escape(str(run["queued_at"]))}'
+            f' · trigger {escape(run["trigger"])} · queued {escape(str(run.get("queued_local") or run["queued_at"]))}'
             f' · {_secs(run["duration_s"], 1)}</p>'
             f'{_error_line(run["error"])}'
             f"<p>{buttons}</p>")
