@@ -146,7 +146,8 @@ def serve(respond: Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str],
         def do_GET(self) -> None:
             status, headers, body = respond(self)
             self.send_response(status)
-            for name, value in {"Content-Type": "text/html", "Content-Length": str(len(body)), **headers}.items():
+            for name, value in {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(body)),
+                                **headers}.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)

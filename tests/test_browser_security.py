@@ -6,16 +6,15 @@ from __future__ import annotations
 import base64
 import re
 import textwrap
-import threading
 import urllib.parse
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from loguru import logger
+from test_browser_actions import serve  # the small local site of the browser tests
 
 from connectors import browser_secrets
 from connectors.browser_launch import use_browser
@@ -42,31 +41,6 @@ include: ["robots/*.yaml"]
 """
 
 Respond = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
-
-
-@contextmanager
-def serve(respond: Respond) -> Iterator[str]:
-    """A small site on a free local port for the block: `respond(request)` -> (status, headers, body)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, headers, body = respond(self)
-            self.send_response(status)
-            for name, value in {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(body)),
-                                **headers}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture
