@@ -8,7 +8,6 @@ import re
 import textwrap
 import urllib.parse
 import zipfile
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -40,7 +39,6 @@ defaults:
 include: ["robots/*.yaml"]
 """
 
-Respond = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
 
 
 @pytest.fixture
