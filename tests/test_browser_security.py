@@ -40,7 +40,6 @@ include: ["robots/*.yaml"]
 """
 
 
-
 @pytest.fixture
 def run_robot(browser, tmp_path):
     """Run the steps of a one-item robot `t`, written in robots/t.yaml, in this thread on pytest-playwright's
