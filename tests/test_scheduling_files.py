@@ -67,6 +67,15 @@ def test_a_file_written_in_pieces_starts_one_run_only_once_it_stopped_changing(e
     assert sched.tick() == []
     clock.advance(5)
     assert [f.files for f in sched.tick()] == [("inbox/b.pdf",)]
+    from typer.testing import CliRunner
+
+    from orchestrator.cli import _register, app
+
+    _register()
+    shown = CliRunner().invoke(app, ["schedules", "--history", "5", "--project", str(root)])
+    past = [line.split() for line in shown.stdout.splitlines() if line.strip().startswith("past")]
+    assert [(words[5], words[6]) for words in past] == [("inbox/b.pdf", "fired"), ("inbox/a.pdf", "fired")], \
+        shown.stdout  # the files a file trigger handled, newest first
 
 
 def test_a_restarted_or_second_scheduler_does_not_handle_a_file_again(embedded, make_project):

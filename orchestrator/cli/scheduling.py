@@ -7,7 +7,8 @@ from typing import Any
 import typer
 
 from orchestrator.cli import app
-from orchestrator.cli.common import EXIT_FAILED, EXIT_OK, JsonOption, ProjectOption, dump_json, fail, iso, load
+from orchestrator.cli.common import (EXIT_FAILED, EXIT_OK, JsonOption, ProjectOption, dump_json, fail, iso,
+                                     load)
 
 
 @app.command()
@@ -132,9 +133,12 @@ def schedules(
         claims = Claims(projects.ledger_for(loaded).engine, project=loaded.spec.project, scheduler="-")
         for record in records:  # slots in the schedule's own zone, as its next firings
             zone = ZoneInfo(record["timezone"])
+            name = record["schedule"]
+            past = (claims.file_history(name, limit=history) if loaded.spec.schedules[name].on is not None
+                    else claims.history(name, limit=history))  # a file trigger: the files it handled
             record["history"] = [{"slot": _local(f["slot"], zone), "status": f["status"], "run_id": f["run_id"],
-                                  "reason": f["reason"], "scheduler": f["scheduler"]}
-                                 for f in claims.history(record["schedule"], limit=history)]
+                                  "reason": f["reason"], "scheduler": f["scheduler"],
+                                  **({"file": f["file"]} if "file" in f else {})} for f in past]
     if json_:
         dump_json(records)
         raise typer.Exit(EXIT_OK)
@@ -171,5 +175,6 @@ def _print(record: dict[str, Any]) -> None:
         print("  no open slot found ahead: check the calendar and cron fields")
     for h in record.get("history", []):
         when = dt.datetime.fromisoformat(h["slot"])
-        print(f"  past  {when:%a %Y-%m-%d %H:%M} {h['slot'][19:]} {h['status']}" + (f" run {h['run_id']}" if h["run_id"] else "")
+        print(f"  past  {when:%a %Y-%m-%d %H:%M} {h['slot'][19:]}" + (f" {h['file']}" if "file" in h else "")
+              + f" {h['status']}" + (f" run {h['run_id']}" if h["run_id"] else "")
               + (f": {h['reason']}" if h["reason"] else ""))

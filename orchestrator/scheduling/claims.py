@@ -121,6 +121,15 @@ class Claims:
                 row[key] = _aware(row[key])
         return rows
 
+    def file_history(self, schedule: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The files a file trigger handled, newest first, in the shape of `history` (`slot`: when seen)."""
+        query = (select(trigger_files).where(and_(trigger_files.c.project == self.project,
+                                                  trigger_files.c.schedule == schedule))
+                 .order_by(trigger_files.c.seen_at.desc(), trigger_files.c.id.desc()).limit(limit))
+        with reading(self.engine) as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        return [{**row, "slot": _aware(row["seen_at"]), "file": row["path"]} for row in rows]
+
     def open_runs(self, schedule: str) -> list[str]:
         """Runs this schedule started (by slot or by file) that are still queued or running."""
         found: list[str] = []
