@@ -36,7 +36,9 @@ def item_entries(session: RunSession) -> list[tuple[str, Any]]:
     if isinstance(values, dict):
         values = [{"key": k, "value": v} for k, v in values.items()]
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise BusinessError(f"items of robot {session.robot_name!r} must be a list, got {type(values).__name__}")
+        hint = (f" ({values}): for items 1 to {values}, write `{{{{ range(1, N + 1) | list }}}}`"
+                if isinstance(values, int) and not isinstance(values, bool) else "")
+        raise BusinessError(f"items of robot {session.robot_name!r} must be a list, got {type(values).__name__}{hint}")
     entries = []
     for index, value in enumerate(list(values)):
         entries.append((_item_key(session, value, index), _jsonable(value)))

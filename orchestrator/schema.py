@@ -29,7 +29,8 @@ def editor_schema() -> dict[str, Any]:
             if target is not None:
                 _relax(target, kind, name)
     defs["Step"] = _step(defs["Step"], registry())
-    return schema
+    schema["patternProperties"] = {"^x-": {"description": "Free for YAML anchors (`x-login: &login`)."}}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def _models(spec: Any) -> list[type]:

@@ -178,6 +178,8 @@ def test_init_makes_a_project_that_validates_runs_and_schedules(tmp_path):
     ran = cli("run", "check_orders", "--json")
     record = json.loads(ran.stdout)
     assert (ran.returncode, record["status"], record["items"]["succeeded"], record["items"]["failed"]) == (1, "partial", 2, 1)
+    assert " check_orders " in cli("runs").stdout  # a pipe is 80 columns: the robot's name stays whole
+    assert json.loads(cli("report", "--json").stdout)["total"]["value_saved"] > 0  # a first run saves money
     written = (tmp_path / "ops" / "out" / f"accepted-{record['run_id']}.csv").read_text(encoding="utf-8")
     assert written.splitlines()[1:] == ["A-1001,Hanbit Trading,Paper A4,10", "A-1002,Globex,Toner,2"]
     upcoming = json.loads(cli("schedules", "--next", "3", "--from", "2026-09-24T00:00", "--json").stdout)

@@ -536,6 +536,7 @@ def test_the_editor_schema_accepts_the_robot_files_as_written_and_refuses_mistak
     assert len(files) >= 7
     for path in files:
         assert [e.message for e in check.iter_errors(read(path))] == [], path
+    assert [e.message for e in check.iter_errors({"x-login": [{"log": "in"}], "robots": {}})] == []  # anchors
     wrong = {"robots": {"r": {"timeout": "ten minutes", "steps": [{"log": "hi"}, {"browser.clik": "#save"}],
                               "inputs": {"who": "world"}, "alerts": {"success_rate_below": "90%"}}}}
     errors = [e.message for e in check.iter_errors(wrong)]

@@ -38,8 +38,8 @@ ORDERS_ROBOT = """\
 robots:
   check_orders:
     description: Check each order of data/orders.csv and add the accepted ones to out/accepted-RUN_ID.csv
-    manual_minutes: 2           # what one order costs a person by hand
-    exception_minutes: 5        # what a rejected order costs a person to sort out
+    manual_minutes: 4           # what one order costs a person by hand
+    exception_minutes: 3        # what a rejected order costs a person to sort out
     inputs:
       sheet: {default: data/orders.csv, type: path}
     items: "{{ read_table(inputs.sheet) }}"

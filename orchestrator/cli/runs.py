@@ -59,8 +59,9 @@ def print_runs(rows: list[dict[str, Any]], timezone: str = "UTC", title: str = "
 
     out = console()
     wide = out.width >= 110
+    # narrow (a pipe is 80 columns): one space between columns, so that a robot's name keeps its line
     table = Table(title=f"{title} (times in {timezone})", box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD,
-                  pad_edge=wide)
+                  pad_edge=wide, collapse_padding=not wide)
     table.add_column("run", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=3))
     table.add_column("robot", overflow="fold")
     table.add_column("status", no_wrap=True)
