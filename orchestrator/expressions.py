@@ -72,7 +72,7 @@ def _strict(kind: type) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return kind(0)
         try:
-            return kind(value) if kind is float or not isinstance(value, str) else int(value.strip(), 10)
+            return kind(value)
         except (TypeError, ValueError):
             try:
                 return kind(float(value))

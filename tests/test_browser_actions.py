@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from loguru import logger
@@ -50,23 +51,32 @@ def run_steps(browser, make_project, erp):
         head, rest = (LOGIN, steps[len(LOGIN):]) if steps.startswith(LOGIN) else ("", steps)
         listed = textwrap.dedent(head) + textwrap.dedent(rest.strip("\n") + "\n")
         root = make_project(textwrap.dedent(body) + textwrap.indent(listed, "    "))
-        loaded = load_project(root)
-        session = RunSession(project=loaded, robot_name="t", run_id=f"run-{len(sessions)}", inputs={},
-                             secrets=dict(SECRETS))
-        sessions.append(session)
-        ctx = StepContext(session=session, item=item, index=0, key="item")
-        ctx.log = logger.bind(run_id=session.run_id, robot="t", item="item", step="-")
-        if not fails:
-            execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
-            return ctx
-        with pytest.raises(RetakeError) as failure:  # as the runner does: the failure, then its evidence
-            execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
-        _capture_evidence(ctx, failure.value)
-        return ctx
+        return run_robot_t(root, sessions, SECRETS, item=item, fails=fails)
 
     yield run
     for session in sessions:
         session.close()
+
+
+def run_robot_t(root: Path, sessions: list[RunSession], secrets: dict[str, str], *, item: object = None,
+                fails: bool = False) -> StepContext:
+    """Run robot `t` of the project at `root` as one item in this thread (its session joins `sessions`, to be
+    closed by the caller); with `fails`, expect a failure and keep its evidence as the runner does
+    (`ctx.failure`)."""
+    loaded = load_project(root)
+    session = RunSession(project=loaded, robot_name="t", run_id=f"run-{len(sessions)}", inputs={},
+                         secrets=dict(secrets))
+    sessions.append(session)
+    ctx = StepContext(session=session, item=item, index=0, key="item")
+    ctx.log = logger.bind(run_id=session.run_id, robot="t", item="item", step="-")
+    if not fails:
+        execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
+        return ctx
+    with pytest.raises(RetakeError) as failure:  # as the runner does: the failure, then its evidence
+        execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
+    _capture_evidence(ctx, failure.value)
+    ctx.failure = failure.value
+    return ctx
 
 
 def test_goto_follows_the_login_redirect_and_fill_form_logs_in(run_steps, erp):

@@ -12,17 +12,15 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from loguru import logger
-from test_browser_actions import serve  # the small local site of the browser tests
+from test_browser_actions import run_robot_t, serve  # the browser tests' robot runner and small site
 
 from connectors import browser_secrets
 from connectors.browser_launch import use_browser
 from orchestrator import projects
 from orchestrator.context import RunSession, StepContext
-from orchestrator.errors import ApplicationError, BusinessError, ConfigError, RetakeError
+from orchestrator.errors import ApplicationError, BusinessError, ConfigError
 from orchestrator.loader import load_project
 from orchestrator.logs import mask, register_secrets
-from orchestrator.runner import _capture_evidence, execute_steps
 from orchestrator.submit import run_embedded
 
 pytestmark = pytest.mark.browser
@@ -54,20 +52,7 @@ def run_robot(browser, tmp_path):
         robot = (f"robots:\n  t:\n    secrets: [SITE_USER, SITE_PASSWORD]\n    browser: {{timeout: {timeout}{options}}}\n"
                  "    steps:\n" + textwrap.indent(textwrap.dedent(steps).strip("\n") + "\n", "      "))
         (root / "robots" / "t.yaml").write_text(robot, encoding="utf-8")
-        loaded = load_project(root)
-        session = RunSession(project=loaded, robot_name="t", run_id=f"run-{len(sessions)}", inputs={},
-                             secrets=dict(SECRETS))
-        sessions.append(session)
-        ctx = StepContext(session=session, item=None, index=0, key="item")
-        ctx.log = logger.bind(run_id=session.run_id, robot="t", item="item", step="-")
-        if not fails:
-            execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
-            return ctx
-        with pytest.raises(RetakeError) as failure:
-            execute_steps(ctx, loaded.spec.robots["t"].steps, None, done={}, section="steps")
-        _capture_evidence(ctx, failure.value)
-        ctx.failure = failure.value
-        return ctx
+        return run_robot_t(root, sessions, SECRETS, fails=fails)
 
     yield run
     for session in sessions:

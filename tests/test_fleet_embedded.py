@@ -133,18 +133,21 @@ def test_run_finished_is_called_once_per_run_by_whoever_ends_it(embedded, make_p
     assert seen == [(first["id"], "partial"), (second["id"], "succeeded")]
 
 
+TWO_ITEMS = """
+robots:
+  two:
+    items: [a, b]
+    steps:
+      - log: hi
+"""
+
+
 def _dead_letter(make_project, actor: str, exception: Exception, *, break_files: bool = False) -> tuple:
     """A queued run of two items whose `actor` message ran out of retries: (ledger, run id)."""
     from orchestrator.deadletters import DeadLetters
     from orchestrator.submit import submit
 
-    root = make_project("""
-    robots:
-      two:
-        items: [a, b]
-        steps:
-          - log: hi
-    """)
+    root = make_project(TWO_ITEMS)
     loaded = load_project(root)
     ledger = projects.ledger_for(loaded)
     run_id = submit(loaded, "two", {})
@@ -224,13 +227,7 @@ def test_a_start_out_of_retries_is_recorded_through_the_broker_s_own_middleware(
     from orchestrator.broker import queue_name
     from orchestrator.queue import start_run
 
-    root = make_project("""
-    robots:
-      two:
-        items: [a, b]
-        steps:
-          - log: hi
-    """)
+    root = make_project(TWO_ITEMS)
     loaded = load_project(root)
     ledger = projects.ledger_for(loaded)
     run_id = ledger.create_run(robot="two", project="test-project", inputs={}, manual_minutes=1,
