@@ -57,7 +57,7 @@ ROBOT = """
       - if: "{{ index == 0 }}"
         browser.goto: "{{ inputs.url }}"
       - if: "{{ index == 0 }}"
-        browser.click: {role: button, name: Start}
+        browser.click: "#start"
       - browser.fill_form:
           fields:
             First Name: "{{ item['First Name'] }}"

@@ -10,6 +10,7 @@ fallback lists, or a field the script cannot find exactly once) is filled throug
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -33,8 +34,10 @@ SELECTOR_PREFIXES = ("css=", "text=", "xpath=", "id=", "role=", "data-testid=", 
 FAST_KINDS = ("css", "label", "placeholder", "test_id", "name", "field", "button")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_selector(key: str) -> bool:
-    """A fill_form key is a selector when it looks like one; plain words name a field (its label...)."""
+    """A fill_form key is a selector when it looks like one; plain words name a field (its label...).
+    (Cached: a form's keys are asked about for every item.)"""
     return key.startswith(("#", ".", "[", *SELECTOR_PREFIXES)) or bool(re.search(r"[\[#>]|^\w+=", key))
 
 

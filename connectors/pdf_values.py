@@ -11,9 +11,10 @@ import re
 import unicodedata
 from typing import Any
 
+from connectors.pdf_decimals import GROUP_SPACES, normalise, readings
+
 # A number: digits with grouping marks; a space groups only when exactly three digits follow.
 _NUMBER = re.compile(r"\d(?:[\d.,'’]|[ \u00a0\u202f](?=\d{3}(?!\d)))*")
-_GROUP_SPACES = re.compile(r"[ \u00a0\u202f'’]")
 _MINUS = "-−–"
 # What may stand before a number (after a "label:"): signs, brackets, a currency sign or code ("USD",
 # "Rs.", "US$", "₩"), "#"; and after it: anything without a digit ("원", "EUR", "units", "%", ")", "-").
@@ -26,6 +27,9 @@ _CODES = (  # currency codes and short forms written before an amount: "USD 12",
     "Rs Rp RM kr zł Fr Ft Kč лв руб").replace(" ", "|")
 _BEFORE = re.compile(r"[\s(\[#" + _SIGNS + r"]*(?:(?:(?i:" + _CODES + r")\.?|(?:US|HK|NT|NZ|S|A|C|R)(?=\$))?"
                      r"\s*[" + _CURRENCY + r"]?\s*)?[\s(\[" + _SIGNS + r"]*")
+# A bank's debit or credit mark after an amount, a currency before it: "1,234.50 CR", "1.234,56 EUR S"
+_DEBIT_CREDIT = re.compile(r"\)?\s*(?:[" + _CURRENCY + r"]|(?i:" + _CODES + r")\.?)?\s*"
+                           r"(?P<mark>(?i:CR|DR)|S|H)\.?\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # Full-width forms of Japanese and Chinese documents ("１，２３４円", "￥", "－", "："). Only this block is
 # NFKC-normalised: on the whole text NFKC would also make digits of "²" or a footnote's "¹" after an amount.
@@ -50,15 +54,33 @@ def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
     negative amount), a currency sign or code and a unit (`12 pcs`, `1,000원`); other words, a second
     number (`Page 1 of 2`, `2026-03-05`) or an id (`PO-55123`) make it not a number. Brackets after
     Korean, Chinese or Japanese words are an aside, not a minus (`일금 일백만원정 (₩1,000,000)`).
-    `decimal` ("." or ",") says which mark separates decimals, and a number that contradicts it
-    (`1.234,56` with `decimal="."`) is refused; without it the mark is guessed: the last of two
-    different marks, a mark used twice groups, a single mark followed by exactly three digits groups
-    (1,234 and 1.234 are both 1234). Full-width digits and marks read as ASCII ones; a trailing dash
-    after a yen or won amount (`￥1,234,567－`) ends it and is no minus.
+    A bank's debit and credit marks after it give the sign: `DR` and `S` (Soll) negative, `CR` and `H`
+    (Haben) positive. `decimal` ("." or ",") says which mark separates decimals, and a number that
+    contradicts it (`1.234,56` with `decimal="."`) is refused; without it the mark is guessed
+    (`pdf_decimals.guess_decimal`: 1,234 and 1.234 are both 1234). Full-width digits and marks read as
+    ASCII ones; a trailing dash after a yen or won amount (`￥1,234,567－`) ends it and is no minus.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return text
-    raw, shown = clean(str(text)), " ".join(str(text).split())  # shown: as written, in messages
+    digits, negative = _locate(text)
+    value = normalise(digits, decimal, " ".join(str(text).split()))  # the text as written, in messages
+    number: int | float = float(value) if "." in value else int(value)
+    return -number if negative else number
+
+
+def number_marks(text: Any) -> set[str]:
+    """The decimal marks the one number of `text` reads with (`pdf_decimals.readings`): what it tells of
+    its document's decimal mark. Empty when it tells nothing or is not one number."""
+    try:
+        digits, _ = _locate(text)
+    except ValueError:
+        return set()
+    return readings(digits)
+
+
+def _locate(text: Any) -> tuple[str, bool]:
+    """The digits and marks of the one number in `text`, and whether it is negative."""
+    raw, shown = clean(str(text)), " ".join(str(text).split())
     found = _NUMBER.search(raw)
     if not found:
         raise ValueError(f"{shown!r} is not a number")
@@ -76,10 +98,10 @@ def parse_number(text: Any, *, decimal: str | None = None) -> int | float:
         if not _BEFORE.fullmatch(before) or before[-1:].isalpha() or re.search(r"[^\W\d_][\-−–]$", before):
             continue  # words before the number, or an id glued to it (PO-55123)
         trailing = after.lstrip()[:1] in tuple(_MINUS) and not _dash_ends_amount(before, raw)
-        negative = bracketed or any(c in _MINUS for c in before) or trailing
-        value = _normalise(_GROUP_SPACES.sub("", digits), decimal, shown)
-        number: int | float = float(value) if "." in value else int(value)
-        return -number if negative else number
+        debit = _DEBIT_CREDIT.match(after)
+        negative = (bracketed or any(c in _MINUS for c in before) or trailing
+                    or bool(debit and debit.group("mark").upper() in ("DR", "S")))
+        return GROUP_SPACES.sub("", digits), negative
     raise ValueError(f"{shown!r} is not one number (words or another number around it)")
 
 
@@ -95,43 +117,6 @@ def _dash_ends_amount(before: str, raw: str) -> bool:
     (`￥1,234,567－`, `₩1,000,000-`): after a yen or won sign, or among CJK words, it is no minus
     (SAP's `1.234,56-` is one)."""
     return "¥" in before or "₩" in before or bool(_CJK.search(raw))
-
-
-def _normalise(digits: str, decimal: str | None, raw: str) -> str:
-    if decimal not in (None, ".", ","):
-        raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
-    plain = _GROUP_SPACES.sub("", digits)
-    if decimal is None:
-        decimal = _guess_decimal(plain)
-    grouping = "," if decimal == "." else "."
-    if decimal and grouping in plain.partition(decimal)[2]:
-        # 1.234,56 read with decimal "." would be 1.23456: the number is written in the other format
-        raise ValueError(f"{raw!r} is not a number with the decimal mark {decimal!r}: {digits!r} has "
-                         f"{grouping!r} after it")
-    whole = plain.split(decimal)[0] if decimal else plain
-    groups = re.split(r"[" + re.escape(grouping) + r"]", whole)
-    if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and len(groups[-1]) == 3
-                                and all(len(g) in (2, 3) for g in groups[1:-1])):
-        raise ValueError(f"{raw!r} is not a number: {digits!r} is not grouped in thousands")
-    plain = plain.replace(grouping, "")
-    if decimal and plain.count(decimal) > 1:
-        raise ValueError(f"{digits!r} has more than one decimal mark {decimal!r}")
-    return plain.replace(decimal, ".") if decimal else plain
-
-
-def _guess_decimal(digits: str) -> str | None:
-    dots, commas = digits.count("."), digits.count(",")
-    if dots and commas:
-        return "." if digits.rfind(".") > digits.rfind(",") else ","
-    if not dots and not commas:
-        return None
-    mark = "." if dots else ","
-    if dots + commas > 1:
-        return "," if mark == "." else "."  # the mark groups thousands; the other one would be decimal
-    head, tail = digits.split(mark)
-    if len(tail) == 3 and 1 <= len(head) <= 3 and head != "0":
-        return "," if mark == "." else "."  # 1,234 and 1.234: a thousands mark
-    return mark
 
 
 def parse_date(text: Any, *, formats: list[str] | tuple[str, ...] | None = None) -> str:

@@ -230,8 +230,13 @@ def header_name(value: Any, index: int) -> str:
 
 def plain(value: Any) -> Any:
     """A cell as a plain Python value: numpy scalars unwrapped, NaN/NA/NaT -> None, dates -> ISO text."""
-    if value is None:
-        return None
+    kind = type(value)  # the common cells first: this runs for every cell of a table
+    if value is None or kind is int or kind is bool:
+        return value
+    if kind is str:
+        return value.strip() or None
+    if kind is float:
+        return None if math.isnan(value) else value
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         try:
             value = value.item()

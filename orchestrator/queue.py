@@ -71,7 +71,7 @@ def start_run(run_id: str, project_dir: str) -> None:
         # Should this worker die meanwhile, the start is delivered again and sends what is still open.
         from orchestrator.chunks import run_chunk
 
-        run_chunk(run_id, project_dir, chunks[0])
+        run_chunk(run_id, project_dir, chunks[0], run)
         return
     send(loaded, run, chunks)
 

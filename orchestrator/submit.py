@@ -71,14 +71,17 @@ def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = Fa
 
 
 def wait_for(ledger: Ledger, run_id: str, *, on_progress: Callable[[dict[str, Any]], None] | None = None,
-             poll: float = 0.1, timeout: float | None = None, wake: threading.Event | None = None) -> dict[str, Any]:
+             poll: float = 0.1, timeout: float | None = None, wake: threading.Event | None = None,
+             told: dict[str, Any] | None = None) -> dict[str, Any]:
     """Poll the ledger until the run is finished; `on_progress` sees the run row each time. `wake`, when
-    set by the process that closed the run, ends the wait between two polls."""
+    set by the process that closed the run, ends the wait between two polls; `told`, filled before `wake`
+    is set, is the closed run's row as the ledger gave it then (not read again)."""
     deadline = time.monotonic() + timeout if timeout else None
     if wake is not None and on_progress is None:
         wake.wait(poll)  # nothing to show meanwhile: a read now would only take the GIL from a starting run
     while True:
-        run = ledger.get_run(run_id)
+        run = dict(told) if wake is not None and wake.is_set() and told and "items_total" in told \
+            else ledger.get_run(run_id)
         assert run is not None, f"run {run_id} vanished from the ledger"
         if on_progress:
             on_progress(run)
@@ -107,19 +110,23 @@ def wait_embedded(loaded: LoadedProject, run_id: str, *, threads: int | None = N
     from orchestrator import events
 
     finished = threading.Event()
+    told: dict[str, Any] = {}
 
     def closed(_loaded: Any, run: dict[str, Any]) -> None:
         if run.get("id") == run_id:
+            told.update(run)
             finished.set()
 
     events.subscribe(closed)
     embedded_worker(threads or 1)
     try:
         # the wake event ends the wait; polls only feed the progress bar (each takes the GIL from the worker)
-        return wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.25, wake=finished)
+        run = wait_for(projects.ledger_for(loaded), run_id, on_progress=on_progress, poll=0.25, wake=finished,
+                       told=told)
     finally:
         events.unsubscribe(closed)
         projects.close_session(run_id)
+    return run
 
 
 _worker: Any = None
