@@ -3,7 +3,8 @@
 A killed child (OOM, SIGKILL, a crash in a native library) is replaced after a short backoff; the
 ledger is told at once that it is gone, so its running items can be taken over and its concurrency
 slots freed without waiting for leases. SIGTERM or SIGINT stops the children cleanly (they finish or
-hand back their messages) and then the supervisor.
+hand back their messages) and then the supervisor; a supervisor killed outright (SIGKILL) is noticed by
+its children within a second, and they stop as cleanly.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Supervisor:
         self.stopping = threading.Event()
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "orchestrator.worker", "--threads", str(self.threads)]
+        cmd = [sys.executable, "-m", "orchestrator.worker", "--threads", str(self.threads), "--parent", str(os.getpid())]
         if self.queues:
             cmd += ["--queues", ",".join(self.queues)]
         if self.project:

@@ -171,9 +171,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--queues", default="")
     parser.add_argument("--project", default=None)
+    parser.add_argument("--parent", type=int, default=None, help="stop when this process (the supervisor) is gone")
     args = parser.parse_args(argv)
     queues = [q for q in (s.strip() for s in args.queues.split(",")) if q] or None
+    if args.parent is not None:
+        follow_parent(args.parent)
     return serve(threads=args.threads, queues=queues, project=args.project)
+
+
+def follow_parent(parent: int, every_s: float = 1.0) -> None:
+    """Stop this worker cleanly (as on SIGTERM: the item at hand finishes, the rest goes back to the queue)
+    once its supervisor is gone, even killed with SIGKILL, which it cannot pass on: an orphan worker would
+    go on taking work that nobody watches or restarts."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        logger.warning(f"supervisor {parent} is gone: this worker stops")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="retake-parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -304,3 +304,40 @@ def test_a_worker_takes_no_work_while_its_ledger_cannot_be_reached(redis_url, ma
         fleet.stop()
     assert "cannot be reached" in waited and "Failed to process message" not in waited, waited
     assert run["status"] == "succeeded" and run["items_succeeded"] == 2
+
+
+def test_workers_of_a_supervisor_killed_outright_stop_cleanly(redis_url, postgres_url, make_project):
+    """SIGKILL cannot be passed on to the children: they notice their supervisor is gone and stop as on
+    SIGTERM (the item at hand finished, the rest handed back), instead of working on unwatched."""
+    fleet = Fleet(broker_url=redis_url, database_url=postgres_url, project=make_project("""
+    robots:
+      batch:
+        items: "{{ range(6) | list }}"
+        chunk_size: 6
+        steps:
+          - sleep: 0.5s
+    """))
+    try:
+        supervisor = fleet.start_worker(processes=1, threads=1)
+        child = int(fleet.wait_workers(1)[0]["pid"])
+        run_id = fleet.submit("batch")
+        ledger = fleet.ledger()
+        fleet.wait_until(lambda: ledger.item_counts(run_id).get("succeeded", 0) >= 1, what="a first item")
+        supervisor.kill()
+        supervisor.wait(timeout=5)
+
+        def gone() -> bool:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return True
+            with open(f"/proc/{child}/stat") as handle:  # a zombie (no parent reaped it yet) is gone too
+                return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+        fleet.wait_until(gone, timeout=15, what="the orphaned worker stopping")
+        counts = ledger.item_counts(run_id)
+        assert counts.get("running", 0) == 0, "the item at hand was finished, the rest handed back"
+        assert counts.get("pending", 0) >= 1
+    finally:
+        fleet.stop()
+    assert "supervisor" in fleet.logs() and "is gone: this worker stops" in fleet.logs()
