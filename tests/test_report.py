@@ -381,6 +381,12 @@ robots:
     # a, b, c done by the robot (3 x 10 min); d, still failed, handled once by a person (6 min), not three times
     assert line["manual_hours_saved"] == pytest.approx((3 * 10 - 6) / 60, abs=1e-6)
     assert (line["items_succeeded"], line["items_failed"], line["runs"]) == (3, 6, 3)  # every attempt counts
+    # the same run rerun once more (its first rerun had failed for want of a secret, say): d, failed in both
+    # reruns of `second`, is still charged once
+    fourth = wait_embedded(loaded, rerun(loaded, second["id"]))
+    assert (fourth["items_succeeded"], fourth["items_failed"]) == (1, 1)  # c passes again, d fails again
+    line = project_report(loaded)["total"]
+    assert line["manual_hours_saved"] == pytest.approx((4 * 10 - 6) / 60, abs=1e-6)
 
 
 def test_runs_that_fail_before_they_have_items_show_in_the_table_and_the_digest(make_project, embedded) -> None:

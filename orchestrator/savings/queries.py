@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, String, and_, case, func, literal, select
+from sqlalchemy import Connection, Engine, String, and_, case, func, literal, or_, select
 
 from orchestrator.ledger.tables import items, runs
 from orchestrator.savings.period import UTC, Period, bucket_label
@@ -121,11 +121,17 @@ def run_sums(conn: Connection, period: Period, *, robot: str | None, grain: str 
 
 
 def _retried(key: Any, where: list[Any]) -> Any:
-    """(robot, bucket, minutes): the exception minutes of failed items that a rerun took again. A person
-    did not handle those by hand; the rerun charges the item once, where it ends."""
-    failed, child, again = items.alias("failed_item"), runs.alias("rerun"), items.alias("rerun_item")
+    """(robot, bucket, minutes): the exception minutes of failed items that a later rerun took again. A
+    person did not handle those by hand; the item is charged once, in the last run that took it. A rerun
+    takes an item again when it reruns the item's run, or reruns the same parent later (a rerun of a run
+    that was rerun once already, after a first rerun failed for want of a secret, say)."""
+    failed, own, child = items.alias("failed_item"), runs.alias("failed_run"), runs.alias("rerun")
+    again = items.alias("rerun_item")
+    later_sibling = and_(own.c.parent_run_id.is_not(None), child.c.parent_run_id == own.c.parent_run_id,
+                         child.c.queued_at > own.c.queued_at)
     per_run = (select(failed.c.run_id, func.count(func.distinct(failed.c.id)).label("retried"))
-               .select_from(failed.join(child, child.c.parent_run_id == failed.c.run_id)
+               .select_from(failed.join(own, own.c.id == failed.c.run_id)
+                            .join(child, or_(child.c.parent_run_id == failed.c.run_id, later_sibling))
                             .join(again, and_(again.c.run_id == child.c.id, again.c.key == failed.c.key)))
                .where(failed.c.status == FAILED).group_by(failed.c.run_id).subquery())
     return (select(runs.c.robot, key, func.sum(per_run.c.retried * runs.c.exception_minutes).label("minutes"))
