@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -52,14 +53,19 @@ def _queue_or_fail(ledger: Ledger, run_id: str, send: Callable[[], None]) -> Non
                                "(without it, runs go through the embedded default)") from None
 
 
-def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = False) -> str | None:
-    """Queue a new run of the parent's failed items (and cancelled ones if asked); None when there are none."""
+def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = False,
+          reread: bool = False) -> str | None:
+    """Queue a new run of the parent's failed items (and cancelled ones if asked); None when there are none.
+    `reread`: the items take their data from the robot's `items:` as they read now (a corrected sheet),
+    matched by key; an item whose key is no longer there keeps its recorded data."""
     from orchestrator.broker import enqueue
     from orchestrator.queue import start_run
 
     ledger = projects.ledger_for(loaded)
     statuses = ("failed", "cancelled") if include_cancelled else ("failed",)
-    run_id = ledger.create_rerun(parent_id, statuses=statuses)
+    parent = ledger.get_run(parent_id) if reread else None
+    fresh = current_items(loaded, parent) if parent is not None else None
+    run_id = ledger.create_rerun(parent_id, statuses=statuses, fresh=fresh)
     if run_id is None:
         return None
     run = ledger.get_run(run_id)
@@ -68,6 +74,25 @@ def rerun(loaded: LoadedProject, parent_id: str, *, include_cancelled: bool = Fa
     _queue_or_fail(ledger, run_id, lambda: enqueue(start_run, run_id, str(loaded.root),
                                                    queue=robot.queue if robot else run["queue"]))
     return run_id
+
+
+def current_items(loaded: LoadedProject, run: dict[str, Any]) -> dict[str, Any]:
+    """key -> data of the items the run's robot lists now, with the run's inputs (for `rerun --reread`);
+    BusinessError when they cannot be listed (a missing file: nothing is queued)."""
+    from orchestrator.context import RunSession
+    from orchestrator.errors import ConfigError
+    from orchestrator.runner import item_entries
+
+    if run["robot"] not in loaded.spec.robots:
+        raise ConfigError(f"robot {run['robot']!r} is no longer in robots.yaml: its items cannot be read again")
+    robot = loaded.spec.robots[run["robot"]]
+    secrets = {name: os.environ[name] for name in robot.secrets if name in os.environ}
+    session = RunSession(project=loaded, robot_name=run["robot"], run_id=f"{run['id']}-reread",
+                         inputs=run["inputs"] or {}, secrets=secrets)
+    try:
+        return dict(item_entries(session))
+    finally:
+        session.close()
 
 
 def wait_for(ledger: Ledger, run_id: str, *, on_progress: Callable[[dict[str, Any]], None] | None = None,

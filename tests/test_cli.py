@@ -252,3 +252,33 @@ robots:
     report = json.loads(retake(root, "report", "--json").stdout)
     assert [r["runs"] for r in report["robots"]] == [1]
     assert "nothing to cancel" in retake(root, "cancel", run_id).stderr  # (it had ended)
+
+
+def test_rerun_reread_takes_the_corrected_rows_of_the_source(make_project) -> None:
+    """A plain rerun repeats the recorded data; `--reread` takes the source as it reads now, by key."""
+    root = make_project("""
+robots:
+  post:
+    manual_minutes: 2
+    items: "{{ read_table('orders.csv') }}"
+    item_key: "{{ item.id }}"
+    steps:
+      - if: "{{ item.amount < 0 }}"
+        fail: "order {{ item.id }}: negative amount {{ item.amount }}"
+      - set: {posted: "{{ item.amount }}"}
+""")
+    (root / "orders.csv").write_text("id,amount\nA1,10\nA2,-5\nA3,7\n", encoding="utf-8")
+    first = json.loads(retake(root, "run", "post", "--json").stdout)
+    assert (first["items"]["succeeded"], first["items"]["failed"]) == (2, 1)
+    (root / "orders.csv").write_text("id,amount\nA1,10\nA2,5\nA3,7\nA4,-1\n", encoding="utf-8")  # A2 corrected
+    plain = retake(root, "rerun", first["run_id"], "--json")
+    assert plain.returncode == 1 and json.loads(plain.stdout)["items"]["failed"] == 1  # the recorded -5 again
+    fresh = retake(root, "rerun", first["run_id"], "--reread", "--json")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    record = json.loads(fresh.stdout)
+    assert (record["items"]["total"], record["items"]["succeeded"]) == (1, 1)  # A2 only: A4 did not fail
+    shown = json.loads(retake(root, "runs", "show", record["run_id"], "--json").stdout)
+    assert [(i["key"], i["output"]) for i in shown["items_detail"]] == [("A2", {"posted": 5})]
+    (root / "orders.csv").unlink()
+    missing = retake(root, "rerun", first["run_id"], "--reread")
+    assert missing.returncode == 2 and "cannot read the items of run" in missing.stderr + missing.stdout

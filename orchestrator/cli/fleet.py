@@ -135,11 +135,14 @@ def cancel(run_id: str = typer.Argument(..., help="The run (or a unique start of
 @app.command()
 def rerun(run_id: str = typer.Argument(..., help="The run whose failed items to run again."),
           cancelled: bool = typer.Option(False, "--cancelled", help="Also the items that were cancelled."),
+          reread: bool = typer.Option(False, "--reread", help="Take the items' data from their source as it "
+                                      "reads now (a corrected sheet), matched by key."),
           detach: bool = typer.Option(False, "--detach", "-d", help="Queue the new run, print its id, do not wait."),
           json_: bool = JsonOption, project: Optional[str] = ProjectOption) -> None:
     """Run again only the items that failed, as a new run linked to the original (same inputs)."""
     from orchestrator import logs, projects
     from orchestrator.broker import is_embedded
+    from orchestrator.errors import RetakeError
     from orchestrator.submit import rerun as queue_rerun
     from orchestrator.submit import wait_embedded, wait_for
 
@@ -149,7 +152,10 @@ def rerun(run_id: str = typer.Argument(..., help="The run whose failed items to 
     parent = find_run(ledger, run_id, EXIT_INVALID)
     if parent["status"] in ("queued", "running"):
         fail(f"run {parent['id']} is still {parent['status']}: wait for it or `retake cancel` it first")
-    new_id = queue_rerun(loaded, parent["id"], include_cancelled=cancelled)
+    try:
+        new_id = queue_rerun(loaded, parent["id"], include_cancelled=cancelled, reread=reread)
+    except RetakeError as exc:
+        fail(f"cannot read the items of run {parent['id']} again: {exc}", EXIT_INVALID)
     if new_id is None:
         what = "failed or cancelled" if cancelled else "failed"
         fail(f"run {parent['id']} has no {what} item: nothing to run again", EXIT_FAILED)

@@ -163,8 +163,9 @@ class RunStore:
             return self._close(conn, run_id, status=None, error=message, started=run.started_at, now=now)
 
     def create_rerun(self, parent_id: str, *, statuses: tuple[str, ...] = (ItemStatus.FAILED.value,),
-                     trigger: str = "rerun") -> str | None:
-        """A new queued run of the same robot and inputs holding only the parent's items in `statuses`."""
+                     trigger: str = "rerun", fresh: dict[str, Any] | None = None) -> str | None:
+        """A new queued run of the same robot and inputs holding only the parent's items in `statuses`;
+        `fresh` (key -> data) replaces the recorded data of the items whose key it holds."""
         parent = self.get_run(parent_id)
         if parent is None:
             return None
@@ -185,8 +186,8 @@ class RunStore:
                 queued_at=utcnow(), project_dir=parent["project_dir"], items_total=len(chosen),
                 items_succeeded=0, items_failed=0, items_cancelled=0, robot_seconds=0))
             conn.execute(insert(items), [
-                {"run_id": run_id, "idx": i, "key": key, "data": data, "status": ItemStatus.PENDING.value,
-                 "attempts": 0} for i, (key, data, _) in enumerate(chosen)])
+                {"run_id": run_id, "idx": i, "key": key, "data": fresh.get(key, data) if fresh else data,
+                 "status": ItemStatus.PENDING.value, "attempts": 0} for i, (key, data, _) in enumerate(chosen)])
             if passed:
                 new_ids = dict(conn.execute(select(items.c.idx, items.c.id).where(items.c.run_id == run_id)).all())
                 old_to_new = {row.id: new_ids[i] for i, row in enumerate(chosen)}

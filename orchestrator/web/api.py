@@ -111,6 +111,8 @@ def cancel(request: Request, run_id: str, user: dict = require("operator")) -> d
              summary="A new run of the failed items of a finished run (operator)",
              dependencies=[require("operator")])
 def rerun(request: Request, run_id: str, include_cancelled: bool = False,
+          reread: bool = Query(False, description="Take the items' data from their source as it reads now "
+                               "(a corrected sheet), matched by key."),
           wait: float = Query(0, ge=0, le=3600, description="Seconds to wait for the new run to finish.")
           ) -> dict[str, Any]:
     from orchestrator.web.control import NotPossible
@@ -118,7 +120,8 @@ def rerun(request: Request, run_id: str, include_cancelled: bool = False,
 
     _run_or_404(request, run_id)
     try:
-        new_id = do_rerun(site(request).loaded, site(request).ledger, run_id, include_cancelled=include_cancelled)
+        new_id = do_rerun(site(request).loaded, site(request).ledger, run_id, include_cancelled=include_cancelled,
+                          reread=reread)
     except NotPossible as exc:
         raise HTTPException(409, str(exc)) from None
     _ensure_worker(request)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select, update
 
+from orchestrator.errors import RetakeError
 from orchestrator.ledger.db import reading
 from orchestrator.ledger.tables import items, runs
 from orchestrator.states import OPEN_ITEM_STATES, ItemStatus, RunStatus
@@ -58,7 +59,7 @@ def _stop(ledger: Any, run_id: str, *, reason: str) -> dict[str, Any] | None:
     return ledger.get_run(run_id)
 
 
-def rerun(loaded: Any, ledger: Any, run_id: str, *, include_cancelled: bool = False) -> str:
+def rerun(loaded: Any, ledger: Any, run_id: str, *, include_cancelled: bool = False, reread: bool = False) -> str:
     """A new run of the failed (and, if asked, cancelled) items of a finished run, queued now; its id."""
     parent = ledger.get_run(run_id)
     if parent is None:
@@ -80,7 +81,10 @@ def rerun(loaded: Any, ledger: Any, run_id: str, *, include_cancelled: bool = Fa
         from orchestrator.submit import rerun as fleet_rerun
     except ImportError:
         return _queue_rerun(loaded, ledger, parent, redo)
-    new_id = fleet_rerun(loaded, run_id, include_cancelled=include_cancelled)
+    try:
+        new_id = fleet_rerun(loaded, run_id, include_cancelled=include_cancelled, reread=reread)
+    except RetakeError as exc:
+        raise NotPossible(f"cannot read the items of run {run_id} again: {exc}") from None
     if new_id is None:
         raise NotPossible(f"run {run_id} has no item to rerun")
     return new_id
