@@ -42,7 +42,21 @@ def item_entries(session: RunSession) -> list[tuple[str, Any]]:
     entries = []
     for index, value in enumerate(list(values)):
         entries.append((_item_key(session, value, index), _jsonable(value)))
+    _warn_shared_keys(session, [key for key, _ in entries])
     return entries
+
+
+def _warn_shared_keys(session: RunSession, keys: list[str]) -> None:
+    """Items are told apart by key (in `runs show`, reports, `rerun --reread`): say when several share one."""
+    from collections import Counter
+
+    shared = [key for key, count in Counter(keys).items() if count > 1]
+    if shared:
+        fix = "give the robot an `item_key:` that differs for every item" if not session.robot.item_key else \
+            "make its `item_key:` differ for every item"
+        logger.bind(run_id=session.run_id, robot=session.robot_name, item="-", step="-").warning(
+            f"{len(shared)} item key(s) belong to more than one item ({', '.join(shared[:5])}"
+            f"{', ...' if len(shared) > 5 else ''}): {fix}, so that each item can be told apart")
 
 
 def _item_key(session: RunSession, value: Any, index: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -392,6 +393,7 @@ robots:
 def test_runs_that_fail_before_they_have_items_show_in_the_table_and_the_digest(make_project, embedded) -> None:
     from orchestrator.alerts.digest import build_digest
     from orchestrator.loader import load_project
+    from orchestrator.savings.formats import clipped
     from orchestrator.submit import run_embedded
 
     root = make_project("""
@@ -405,4 +407,8 @@ robots:
     assert run_embedded(loaded, "inbox", {})["status"] == "failed"  # the inbox folder does not exist
     table = cli(root, "report")
     assert table.exit_code == 0 and "runs (failed)" in table.stdout and "1 (1)" in table.stdout, table.stdout
-    assert "1 run(s) (1 failed)" in build_digest(loaded, day="today")[0]
+    digest = build_digest(loaded, day="today")[0]
+    assert "1 run(s) (1 failed)" in digest
+    assert re.search(r"0\.00 [A-Z]{3} saved, net -?0\.00 [A-Z]{3}", digest), digest  # money with 2 decimals
+    long = "no option 'Nordic Widgets AB' in the list (options: " + ", ".join(f"choice {i}" for i in range(30)) + ")"
+    assert clipped(long, 80).endswith(" …") and len(clipped(long, 80)) <= 80 and "(options: choice" in clipped(long, 80)

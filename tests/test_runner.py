@@ -248,3 +248,17 @@ robots:
     assert broken["status"] == "failed" and broken["error_kind"] == "application"
     assert broken["error_message"] == "the ERP answered a system error"
     assert len(list((root / "out" / "broken").iterdir())) == 3  # every attempt from the first step
+
+
+def test_items_sharing_a_key_are_worked_and_the_run_says_which_keys_repeat(embedded, make_project) -> None:
+    from robot_support import run
+
+    root = make_project("""
+robots:
+  orders:
+    items: [{id: A1, n: 1}, {id: A2, n: 2}, {id: A1, n: 3}]
+    steps: [{set: {n: "{{ item.n }}"}}]
+""")
+    record, items, _, log = run(root, "orders")
+    assert record["status"] == "succeeded" and [i["key"] for i in items] == ["A1", "A2", "A1"]
+    assert "1 item key(s) belong to more than one item (A1)" in log and "item_key:" in log

@@ -6,6 +6,7 @@ from typing import Any
 
 from orchestrator.alerts.channels import deliver, expanded
 from orchestrator.alerts.runs import link
+from orchestrator.savings.formats import clipped
 
 
 def build_digest(loaded: Any, *, day: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -28,7 +29,7 @@ def build_digest(loaded: Any, *, day: str | None = None) -> tuple[str, dict[str,
     lines.append(_digest_line("total", total, currency))
     for reason in data["failures"]:
         lines.append(f"  failing: {reason['robot']} / {reason['error_kind']} / {reason['step'] or '-'}: "
-                     f"{reason['count']} item(s) ({(reason.get('example') or '')[:100]})")
+                     f"{reason['count']} item(s) ({clipped(reason.get('example'), 100)})")
     return "\n".join(lines) + link(None), data
 
 
@@ -55,8 +56,8 @@ def _digest_line(name: str, figures: dict[str, Any], currency: str) -> str:
     runs_failed = f" ({figures['runs_failed']} failed)" if figures.get("runs_failed") else ""
     return (f"- {name}: {figures['runs']} run(s){runs_failed}, {figures['items_succeeded']} item(s) ok, "
             f"{figures['items_failed']} failed, success {'-' if rate is None else f'{rate * 100:.1f}%'}, "
-            f"{figures['manual_hours_saved']:.2f} h saved, {figures['value_saved']:,} {currency} saved, "
-            f"net {figures['net_value']:,} {currency}")
+            f"{figures['manual_hours_saved']:.2f} h saved, {figures['value_saved']:,.2f} {currency} saved, "
+            f"net {figures['net_value']:,.2f} {currency}")
 
 
 

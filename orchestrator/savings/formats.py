@@ -124,7 +124,7 @@ def render_table(report: dict[str, Any], *, by_period: bool) -> Any:
             failures.add_column(column, justify="right" if column == "items" else "left")
         for reason in report["failures"]:
             failures.add_row(*map(escape, (reason["robot"], reason["error_kind"], reason["step"] or "-",
-                                           str(reason["count"]), (reason.get("example") or "")[:80])))
+                                           str(reason["count"]), clipped(reason.get("example"), 80))))
         parts.append(failures)
     from rich.text import Text
 
@@ -135,6 +135,14 @@ def render_table(report: dict[str, Any], *, by_period: bool) -> Any:
         f"net = value - cost; FTE = saved h / {economics['fte_hours_per_year']:g}; success = ok / (ok + failed). "
         "Details: --format json (formulas) or docs/savings.md", style="dim"))
     return Group(*parts)
+
+
+def clipped(text: str | None, width: int) -> str:
+    """A message cut to `width` at a word, marked with an ellipsis (a cut in the middle of a list of options
+    reads as if the list were empty)."""
+    import textwrap
+
+    return textwrap.shorten(text or "", width, placeholder=" …")
 
 
 def _cell(key: str, value: Any) -> str:
