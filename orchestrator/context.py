@@ -172,6 +172,8 @@ class StepContext:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     log: Any = None
     output_used: bool = True  # False: nothing can read this step's output (an action may skip costly parts)
+    attempt: int = 1  # the item's try: 2 after a restart from its first step, or a redelivery after a crash
+    tries: dict[str, int] = field(default_factory=dict)  # step label -> attempts made in the item's earlier tries
 
     @property
     def run_id(self) -> str:
@@ -187,7 +189,8 @@ class StepContext:
     def expressions(self) -> dict[str, Any]:
         ctx = self.session.expression_base()
         ctx.update(self.vars)
-        ctx.update(item=self.item, index=self.index, key=self.key, steps=self.steps, vars=self.vars)
+        ctx.update(item=self.item, index=self.index, key=self.key, steps=self.steps, vars=self.vars,
+                   attempt=self.attempt)
         if self.error is not None:
             ctx["error"] = self.error
         return ctx

@@ -85,7 +85,8 @@ def work_item(session: RunSession, ledger: Ledger, row: dict[str, Any], *,
 
     Checkpoints of `effect` steps, attempts and artifacts are written at once; only the item's end is
     left to the caller, so that fast items can be recorded in batches."""
-    ctx = StepContext(session=session, item=row["data"], index=row["idx"], key=row["key"], item_id=row["id"])
+    ctx = StepContext(session=session, item=row["data"], index=row["idx"], key=row["key"], item_id=row["id"],
+                      attempt=max(1, row["attempts"]))
     ctx.log = logger.bind(run_id=session.run_id, robot=session.robot_name, item=row["key"], step="-")
     done = ledger.checkpoints_for(row["id"]) if row["attempts"] > 1 or session.rerun else {}
     status, output, failure = ItemStatus.SUCCEEDED, None, None
@@ -114,6 +115,8 @@ def _restarting(ctx: StepContext, ledger: Ledger, done: dict[str, Any], guard: R
     steps are not repeated), as many times as the robot's retry policy allows attempts."""
     policy = ctx.session.robot.retry or ctx.session.project.spec.defaults.retry
     for round_ in range(1, policy.attempts + 1):
+        if round_ > 1:
+            ctx.attempt += 1
         try:
             return execute_steps(ctx, ctx.session.robot.steps, ledger, done=done, section="steps", guard=guard)
         except ResourceLost as exc:
@@ -172,13 +175,15 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
     session = ctx.session
     policy = step.retry or session.robot.retry or session.project.spec.defaults.retry
     timeout = step.timeout or session.robot.step_timeout or session.project.spec.defaults.step_timeout
+    earlier = ctx.tries.get(step.label, 0)  # tries of this step in the item's earlier tries (restarts)
     for attempt in Retrying(stop=stop_after_attempt(policy.attempts), wait=_wait(policy), reraise=True,
                             retry=retry_if_exception(lambda e: is_retryable(e) and not isinstance(e, ResourceLost)),
                             before_sleep=lambda state: log.warning(
                                 f"attempt {state.attempt_number} failed, retrying: "
                                 f"{mask(str(state.outcome.exception()))}")):
         with attempt:
-            number = attempt.retry_state.attempt_number
+            # numbered on from the item's earlier tries (a restart from its first step), as the ledger lists them
+            number = ctx.tries[step.label] = attempt.retry_state.attempt_number + earlier
             started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
             try:
                 limit, by_run = guard.step_limit(timeout) if guard is not None else (timeout, False)

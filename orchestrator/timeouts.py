@@ -35,13 +35,14 @@ class _Watchdog(threading.Thread):
         self.live: dict[int, threading.Event] = {}
         self.cond = threading.Condition()
         self.counter = itertools.count()
+        self.wake_at = float("inf")  # when the watchdog, asleep, looks next
 
     def add(self, deadline: float, thread_id: int, fired: threading.Event) -> int:
         token = next(self.counter)
         with self.cond:
             self.live[token] = fired
             heapq.heappush(self.heap, (deadline, token, thread_id))
-            if self.heap[0][1] == token:
+            if deadline < self.wake_at:  # only a limit due before it looks next wakes it (not one per call)
                 self.cond.notify()
         return token
 
@@ -55,12 +56,15 @@ class _Watchdog(threading.Thread):
                 while self.heap and self.heap[0][1] not in self.live:
                     heapq.heappop(self.heap)
                 if not self.heap:
+                    self.wake_at = float("inf")
                     self.cond.wait()
                     continue
                 deadline, token, thread_id = self.heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
+                    self.wake_at = deadline
                     self.cond.wait(wait)
+                    self.wake_at = float("-inf")  # awake: every add may notify until it sleeps again
                     continue
                 heapq.heappop(self.heap)
                 fired = self.live.pop(token)

@@ -235,19 +235,23 @@ robots:
     items: [flaky, broken]
     steps:
       - effect: false  # the save: done again when the page says it did not go through
-        files.write: {path: "out/{{ item }}/{{ files('out/' ~ item) | length }}.txt", content: saved}
+        files.write: {path: "out/{{ item }}/{{ files('out/' ~ item) | length }}.txt", content: "try {{ attempt }}"}
       - if: "{{ item == 'broken' or files('out/' ~ item) | length < 2 }}"
         fail: {message: "the ERP answered a system error", retry: true}
 """)
     for item in ("flaky", "broken"):
         (root / "out" / item).mkdir(parents=True)
-    record, items, _ = run(root, "save")
+    record, items, ledger = run(root, "save")
     assert record["status"] == "partial"
     flaky, broken = sorted(items, key=lambda i: i["key"], reverse=True)
     assert flaky["status"] == "succeeded" and len(list((root / "out" / "flaky").iterdir())) == 2
     assert broken["status"] == "failed" and broken["error_kind"] == "application"
     assert broken["error_message"] == "the ERP answered a system error"
     assert len(list((root / "out" / "broken").iterdir())) == 3  # every attempt from the first step
+    assert [(root / "out" / "broken" / f"{n}.txt").read_text() for n in range(3)] == ["try 1", "try 2", "try 3"]
+    tries = [(a["step"], a["number"], a["status"]) for a in ledger.attempts_for(record["id"])
+             if a["item_id"] == broken["id"]]
+    assert [t for t in tries if t[0] == "fail"] == [("fail", n, "failed") for n in (1, 2, 3)], tries
 
 
 def test_items_sharing_a_key_are_worked_and_the_run_says_which_keys_repeat(embedded, make_project) -> None:
