@@ -80,6 +80,9 @@ class TableSpec(Strict):
     header: bool = True
     required: bool = False
     until: str | None = Field(None, description="A regex: the row that matches it and those after are not items.")
+    totals: bool = Field(True, description="false: a totals row does not end the items (only `until:` does).")
+    edges: list[float] | None = Field(None, min_length=2, description="x of the columns' edges, left to "
+                                      "right, in points: a table without rules read between them.")
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -100,6 +103,7 @@ class TableSpec(Strict):
                 re.compile(self.until)
             except re.error as exc:
                 raise ValueError(f"until {self.until!r} is not a valid regular expression: {exc}") from None
+        self._check_edges()
         unknown = sorted(set(self.types) - set(self.columns))
         if unknown:
             raise ValueError(f"types name columns that are not in `columns:`: {', '.join(unknown)}")
@@ -107,6 +111,16 @@ class TableSpec(Strict):
         if not self.header and not all(isinstance(v, int) or "{{" in str(v) for v in self.columns.values()):
             raise ValueError("without a header row, give every column by its index from 0")
         return self
+
+    def _check_edges(self) -> None:
+        if self.edges is None:
+            return
+        if self.settings is not None:
+            raise ValueError("give `edges:` or `settings:`, not both")
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+            raise ValueError(f"edges {self.edges} must grow from left to right")
+        if not self.header or any(isinstance(v, int) for v in self.columns.values()):
+            raise ValueError("`edges:` needs the header row: name every column by its header")
 
 
 class ExtractArgs(DocumentArgs):
@@ -209,13 +223,18 @@ def pdf_tables(ctx, args: TablesArgs) -> list[Any]:
     with open_document(ctx, args.file, password=args.password) as (pdf, name):
         _check_settings(args.settings, name)
         collected = TableRows(header=args.header, only=args.table)
+        views, text = [], False
         for index in _pages(args, pdf, name):
             view = PageView(pdf.pages[index], number=index + 1, dedupe=args.dedupe)
+            views.append(view)
             try:
+                text = text or view.has_text
                 for position, table in enumerate(view.tables(args.settings)):
                     collected.add(table, first_on_page=position == 0, page=view.number)
             finally:
                 view.close()
+    if not text:
+        raise _empty(name, views)  # a scan: its tables are images, not "no tables"
     return collected.tables if args.by_table else collected.rows
 
 
@@ -227,7 +246,6 @@ def pdf_extract(ctx, args: ExtractArgs) -> dict[str, Any]:
     from connectors.pdf_document import PageView
     from connectors.pdf_extract import FieldValueError, extract_table, find_field
     from connectors.pdf_open import open_document
-    from connectors.pdf_tables import without_totals
 
     with open_document(ctx, args.file, password=args.password) as (pdf, name):
         for spec in args.tables.values():
@@ -247,7 +265,8 @@ def pdf_extract(ctx, args: ExtractArgs) -> dict[str, Any]:
                 result[field] = spec.default if value is None else value
             for table, tspec in args.tables.items():
                 try:
-                    result[table] = without_totals(extract_table(views, tspec))
+                    wanted = tspec.required or table in args.required
+                    result[table] = extract_table(views, tspec, required=wanted)
                 except FieldValueError as exc:
                     problems[table], result[table] = str(exc), []
             if all(v in (None, []) for v in result.values()) and not any(v.has_text for v in views):

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from connectors.pdf_columns import header_key
+from connectors.pdf_headers import header_key
 
 if TYPE_CHECKING:
     from connectors.pdf import FieldSpec

@@ -2,36 +2,37 @@
 
 pdfplumber's text strategy finds columns from the gaps of the whole page, so a title, an address block
 or a right-aligned amount can cut a table's words in two ("Unit P" | "rice"). When a robot names the
-columns it wants by their header text, the header line tells where each column is: every word of the
-lines under it goes to the column whose span (from the middle of the gap before its header to the
-middle of the gap after it) holds the word's centre.
+columns it wants by their header text, the header line tells where each column is (connectors/
+pdf_headers.py finds it): every word of the lines under it goes to the column whose span (from the
+middle of the gap before its header to the middle of the gap after it) holds the word's centre. A long
+description that runs past that middle keeps its words when they would spoil the next column (a word in
+a number column, a second value in a column that has one). With `edges:` the robot gives the columns'
+edges itself, and every word goes by them.
 
 The table is returned as rows of cell texts, header first, like pdfplumber's tables, so that
 `pdf_extract` reads it the same way (header match, `until`, types, pages). It ends at a gap taller than
-two and a half rows, or at the page's end. A line that leaves every number column empty, right after a
-row, continues that row (a description wrapped over two lines). A table that runs to the end of its page
-(a footer aside) goes on on the next page with the same columns, from the first line with a number in
-every number column, when that page does not repeat the header.
+two and a half rows, at a totals line, or at the page's end. A line that leaves every number column
+empty, right after a row, continues that row (a description wrapped over two lines); a carry-over line
+("Carried forward  4,090.50") is skipped. A table that runs to the end of its page (a footer aside) goes
+on on the next page with the same columns, from the first line with a number in every number column,
+when that page does not repeat the header.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from connectors.pdf_anchors import FieldValueError
 from connectors.pdf_document import PageView, Phrase
-from connectors.pdf_tables import is_total_label
+from connectors.pdf_headers import cell_matches, extent, header_line, top
+from connectors.pdf_tables import is_carry_row, is_total_label
 from connectors.pdf_values import parse_number
 
-_SPACES_COLONS = re.compile(r"[\s:：]+")
+__all__ = ["Layout", "word_table"]
+
 END_GAP_ROWS = 2.5
 FOOTER_GAP_ROWS = 1.5  # a footer is set apart from the last row by a little more than a row
 FOOTER_FROM = 0.88  # lines below this share of the page's height are its footer ("Page 1 of 2")
-
-
-def header_key(text: str) -> str:
-    """A header or label as compared: without spaces and colons, case folded (`Unit  price:` = `unitprice`)."""
-    return _SPACES_COLONS.sub("", str(text)).casefold()
 
 
 @dataclass
@@ -42,108 +43,62 @@ class Layout:
     width: int
     number_cols: set[int]
     pitch: float | None = None
+    left: float | None = None  # with `edges:`, words outside the outer edges are not the table's
+    right: float | None = None
+    longest: dict[int, int] = field(default_factory=dict)  # column -> most words a row had in it
+    totals: bool = True  # a totals line ends the table
+
+    @property
+    def explicit(self) -> bool:
+        return self.left is not None
 
 
-def word_table(view: PageView, headers: list[list[str]], numbers: set[int],
-               carry: Layout | None = None) -> tuple[list[list[str]] | None, Layout | None]:
+def word_table(view: PageView, headers: list[list[str]], numbers: set[int], carry: Layout | None = None, *,
+               edges: list[float] | None = None,
+               totals: bool = True) -> tuple[list[list[str]] | None, Layout | None]:
     """The table under the first line holding every header (a list of alternatives each), and its layout
     when the table runs to the page's end (only a footer below); `numbers`: indexes (in `headers`) of
-    the columns typed as numbers. A page without the header goes on with `carry`, the previous page's
-    layout, from its first line with a number in every number column (rows only, no header)."""
+    the columns typed as numbers; `edges`: the columns' edges, left to right, instead of the header's
+    words; `totals: False` reads on past totals lines. A page without the header goes on with `carry`,
+    the previous page's layout, from its first line with a number in every number column."""
     lines = view.lines
     for line_no in range(len(lines)):
-        found = _header(lines, line_no, headers)
+        found = header_line(lines, line_no, headers)
         if found is None:
             continue
         line, spans, used = found
-        columns = _columns(line, spans)
-        order = {id(span): i for i, span in enumerate(columns)}
-        wanted = [order[id(span)] for span in spans]
-        layout = Layout([(columns[i - 1][1] + columns[i][0]) / 2 for i in range(1, len(columns))], len(columns),
-                        {wanted[i] for i in numbers})
-        table = [[span[2] for span in columns]]
-        last = lines[line_no + used - 1]
-        return table, _read_rows(view, table, lines[line_no + used:], layout, _top(last), first_row=1)
+        if edges:
+            layout = Layout(list(edges[1:-1]), len(edges) - 1, set(), left=edges[0], right=edges[-1],
+                            totals=totals)
+            table = [_cells(line, layout)]
+            wanted = [_edge_column(table[0], options) for options in headers]
+            layout.number_cols = {wanted[i] for i in numbers}
+        else:
+            columns = _columns(line, spans)
+            order = {id(span): i for i, span in enumerate(columns)}
+            wanted = [order[id(span)] for span in spans]
+            layout = Layout([(columns[i - 1][1] + columns[i][0]) / 2 for i in range(1, len(columns))],
+                            len(columns), {wanted[i] for i in numbers}, totals=totals)
+            table = [[span[2] for span in columns]]
+        return table, _read_rows(view, table, lines[line_no + used:], layout, top(lines[line_no + used - 1]),
+                                 first_row=1)
     if carry is None or not carry.number_cols:
         return None, None
     for line_no, line in enumerate(lines):
         cells = _cells(line, carry)
-        if all(any(ch.isdigit() for ch in cells[c]) for c in carry.number_cols):
+        if all(any(ch.isdigit() for ch in cells[c]) for c in carry.number_cols) and not is_carry_row(cells):
             table = [cells]
-            return table, _read_rows(view, table, lines[line_no + 1:], carry, _top(line), first_row=0)
+            return table, _read_rows(view, table, lines[line_no + 1:], carry, top(line), first_row=0)
     return None, None
 
 
-def _header(lines: list[list[Phrase]], at: int,
-            headers: list[list[str]]) -> tuple[list[Phrase], list[tuple[float, float, str]], int] | None:
-    """The header starting on line `at`: its phrases (one per column, the lines of a header set on two
-    or three lines joined), the spans of the headers asked for, and how many lines it takes; None when
-    the line starts no header. A header cell set on two lines ("Unit" over "price") is "Unit price"."""
-    line = lines[at]
-    spans = _header_spans(line, headers)
-    used = 1
-    if spans is None:
-        below = lines[at + 1] if at + 1 < len(lines) else None
-        if below is None or not _under_header(line, below) or _header_spans(below, headers) is not None:
-            return None  # (a header wholly on the next line is found there, without this line)
-        line, used = _joined(line, below), 2
-        spans = _header_spans(line, headers)
-        if spans is None:
-            return None
-    # Lines that go on the header's cells ("(EUR)" under "Amount") are the header, not a first row: they
-    # lie under its cells, and closer to it than the line after them (rows of words are evenly spaced).
-    while used < 3 and at + used < len(lines) and _under_header(line, lines[at + used], inside=True):
-        after = lines[at + used + 1] if at + used + 1 < len(lines) else None
-        if after is not None and _gap(lines[at + used], after) <= _gap(line, lines[at + used]) + 1:
-            break
-        line, used = _joined(line, lines[at + used]), used + 1
-    return line, spans, used
-
-
-def _under_header(header: list[Phrase], line: list[Phrase], *, inside: bool = False) -> bool:
-    """Whether `line` can be the next line of a header set on several lines: set tight under it (less
-    than 0.6 of a line apart), and without a digit (the first row has numbers). `inside`: each of its
-    phrases also lies under a phrase of the header."""
-    height = max(w["bottom"] - w["top"] for phrase in line for w in phrase.words)
-    if _gap(header, line) > 0.6 * height:
-        return False
-    if any(ch.isdigit() for phrase in line for ch in phrase.text):
-        return False
-    return not inside or all(any(_overlap(p, h) > 0 for h in header) for p in line)
-
-
-def _gap(upper: list[Phrase], lower: list[Phrase]) -> float:
-    return _top(lower) - max(phrase.bottom for phrase in upper)
-
-
-def _joined(header: list[Phrase], line: list[Phrase]) -> list[Phrase]:
-    """`header` with the phrases of the line under it joined to the header phrase each lies under; a
-    phrase under none is a column of its own. The words of a joined phrase: each header word followed by
-    the words under it nearest to it ("Qty Unit" over "pcs price": "Qty pcs Unit price")."""
-    under: dict[int, list[dict]] = {id(w): [] for phrase in header for w in phrase.words}
-    alone = []
-    for phrase in line:
-        above = max(header, key=lambda h: _overlap(phrase, h))
-        if _overlap(phrase, above) <= 0:
-            alone.append(phrase)
-            continue
-        for word in phrase.words:
-            middle = (word["x0"] + word["x1"]) / 2
-            nearest = min(above.words, key=lambda w: abs((w["x0"] + w["x1"]) / 2 - middle))
-            under[id(nearest)].append(word)
-    joined = [Phrase([x for w in phrase.words for x in (w, *under[id(w)])]) for phrase in header]
-    return sorted([*joined, *alone], key=lambda p: _extent(p.words)[0])
-
-
-def _overlap(a: Phrase, b: Phrase) -> float:
-    (a0, a1), (b0, b1) = _extent(a.words), _extent(b.words)
-    return min(a1, b1) - max(a0, b0)
-
-
-def _extent(words: list[dict]) -> tuple[float, float]:
-    """From the leftmost to the rightmost of `words` (the words of a joined header phrase are not in
-    left-to-right order)."""
-    return min(w["x0"] for w in words), max(w["x1"] for w in words)
+def _edge_column(cells: list[str], options: list[str]) -> int:
+    """The column between `edges:` that holds a header; FieldValueError when the edges cut it."""
+    for index, cell in enumerate(cells):
+        if any(cell_matches(cell, option) for option in options):
+            return index
+    raise FieldValueError(f"edges: no column between the edges is the header {options[0]!r}: the header line "
+                          f"reads {' | '.join(cells)} (put an edge between every two headers)")
 
 
 def _read_rows(view: PageView, table: list[list[str]], lines: list[list[Phrase]], layout: Layout,
@@ -152,23 +107,27 @@ def _read_rows(view: PageView, table: list[list[str]], lines: list[list[Phrase]]
     END_GAP_ROWS rows or a totals line; the layout when the table ran to the page's end (a footer
     aside), else None."""
     for position, below in enumerate(lines):
-        top = _top(below)
-        gap = top - previous_top
+        line_top = top(below)
+        gap = line_top - previous_top
         if layout.pitch is not None and gap > FOOTER_GAP_ROWS * layout.pitch:
-            footer_only = all(_top(rest) > FOOTER_FROM * view.raw.height for rest in lines[position:])
+            footer_only = all(top(rest) > FOOTER_FROM * view.raw.height for rest in lines[position:])
             if footer_only:
                 return layout  # only the page's footer ("Page 1 of 2") is left: the table may go on overleaf
             if gap > END_GAP_ROWS * layout.pitch:
                 return None
-        layout.pitch = layout.pitch or top - previous_top
-        previous_top = top
+        layout.pitch = layout.pitch or line_top - previous_top
+        previous_top = line_top
         cells = _cells(below, layout)
-        if _totals_line(cells, layout.number_cols):
+        if not any(cells) or is_carry_row(cells):
+            continue  # "Carried forward  4,090.50": the running total at a page break is no item
+        if layout.totals and _totals_line(cells, layout.number_cols):
             return None  # the totals under the items ("Subtotal  1,234.00"): the items end here
         if len(table) > first_row and layout.number_cols and not any(cells[c] for c in layout.number_cols):
             table[-1] = [f"{a} {b}".strip() for a, b in zip(table[-1], cells)]  # a wrapped line
         else:
             table.append(cells)
+            for col, cell in enumerate(cells):
+                layout.longest[col] = max(layout.longest.get(col, 0), len(cell.split()))
     return layout
 
 
@@ -195,50 +154,66 @@ def _is_label(text: str) -> bool:
 
 
 def _cells(line: list[Phrase], layout: Layout) -> list[str]:
+    """The line's text in each column (a column without words: "")."""
+    placed = [[(_column(word, layout), word) for word in phrase.words] for phrase in line]
+    if not layout.explicit:
+        placed = [_kept_together(n, placed, layout) for n in range(len(placed))]
     cells = [""] * layout.width
-    for phrase in line:
-        for word in phrase.words:
-            middle = (word["x0"] + word["x1"]) / 2
-            col = sum(1 for b in layout.bounds if middle >= b)
-            cells[col] = f"{cells[col]} {word['text']}".strip()
+    for words in placed:
+        for col, word in words:
+            if col is not None:
+                cells[col] = f"{cells[col]} {word['text']}".strip()
     return cells
 
 
-def _top(line: list[Phrase]) -> float:
-    return min(phrase.top for phrase in line)
+def _column(word: dict, layout: Layout) -> int | None:
+    """The column that holds the word's centre; None outside the outer `edges:`."""
+    middle = (word["x0"] + word["x1"]) / 2
+    left, right = layout.left, layout.right
+    if left is not None and right is not None and not left <= middle <= right:
+        return None
+    return sum(1 for b in layout.bounds if middle >= b)
 
 
-def _header_spans(line: list[Phrase], headers: list[list[str]]) -> list[tuple[float, float, str]] | None:
-    """(x0, x1, text) of each header on this line, in the order of `headers`; None unless all are."""
-    words = [w for phrase in line for w in phrase.words]
-    keys = [header_key(w["text"]) for w in words]
-    spans = []
-    for options in headers:
-        found = None
-        for option in (header_key(o) for o in options):
-            for start in range(len(words)):
-                joined = ""
-                for end in range(start, len(words)):
-                    joined += keys[end]
-                    if joined == option or (option and joined.startswith(option) and end == start):
-                        cells = words[start:end + 1]
-                        found = (*_extent(cells), " ".join(w["text"] for w in cells))
-                        break
-                    if not option.startswith(joined):
-                        break
-                if found:
-                    break
-            if found:
-                break
-        if found is None:
-            return None
-        spans.append(found)
-    return spans
+def _kept_together(index: int, placed: list[list[tuple[int | None, dict]]],
+                   layout: Layout) -> list[tuple[int | None, dict]]:
+    """The words of phrase `index` by column, those of a text column's phrase that run past the column's
+    edge kept in it when they would spoil the next column: "Ergonomic standing desk with electric motor"
+    whose last words reach over the middle towards the `Qty` or `Unit` header."""
+    words = placed[index]
+    home = words[0][0]
+    if home is None or home in layout.number_cols:
+        return words
+    taken = {col for n, other in enumerate(placed) if n != index for col, _ in other}
+    kept: list[tuple[int | None, dict]] = []
+    keep, previous = False, home
+    for position, (col, word) in enumerate(words):
+        if col is not None and col != previous and not keep:  # a run of words in the next column begins
+            run = [w["text"] for c, w in words[position:] if c == col]
+            keep = _spoils(col, run, taken, layout)
+        kept.append((home if keep else col, word))
+        previous = col
+    return kept
+
+
+def _spoils(col: int, run: list[str], taken: set[int | None], layout: Layout) -> bool:
+    """Whether words that go on a phrase would make column `col`'s value wrong: a word in a number
+    column, words glued to the value of another phrase there, or several words in a column whose rows
+    so far held one word each (a unit: `pcs`)."""
+    if col in taken:
+        return True
+    if col in layout.number_cols:
+        try:
+            parse_number(" ".join(run))
+        except ValueError:
+            return True
+        return False
+    return len(run) > 1 and layout.longest.get(col) == 1
 
 
 def _columns(line: list[Phrase], spans: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
     """The header line's columns left to right: the named headers, and the line's other phrases (a
     column nobody asked for still owns its words)."""
-    others = [(*_extent(p.words), p.text) for p in line
-              if not any(_extent(p.words)[0] < x1 and _extent(p.words)[1] > x0 for x0, x1, _ in spans)]
+    others = [(*extent(p.words), p.text) for p in line
+              if not any(extent(p.words)[0] < x1 and extent(p.words)[1] > x0 for x0, x1, _ in spans)]
     return sorted([*spans, *others], key=lambda span: span[0])

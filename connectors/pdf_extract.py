@@ -14,9 +14,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from connectors.pdf_anchors import FieldValueError, anchored
-from connectors.pdf_columns import header_key as _norm
 from connectors.pdf_columns import word_table
-from connectors.pdf_values import AmbiguousDate, convert
+from connectors.pdf_decimals import agreed_mark
+from connectors.pdf_headers import find_header, missing_headers
+from connectors.pdf_headers import header_key as _norm
+from connectors.pdf_tables import is_carry_row, without_totals
+from connectors.pdf_values import AmbiguousDate, convert, number_marks
 
 if TYPE_CHECKING:
     from connectors.pdf import FieldSpec, TableSpec
@@ -108,32 +111,47 @@ def _regex(pattern: str) -> re.Pattern[str]:
 TEXT_SETTINGS = {"vertical_strategy": "text", "horizontal_strategy": "text"}
 
 
-def extract_table(views: list[PageView], spec: TableSpec) -> list[dict[str, Any]]:
-    """Rows of the first table whose header names all the columns, continued on later pages.
+def extract_table(views: list[PageView], spec: TableSpec, *, required: bool = False) -> list[dict[str, Any]]:
+    """Rows of the first table whose header names all the columns, continued on later pages, typed, and
+    without the totals block under them (`totals: false` keeps it). FieldValueError when a header is
+    not found (`missing_headers`).
 
     Without `settings`, ruled tables are looked for first, then columns placed by the header's words
-    (`pdf_columns`), then tables laid out by pdfplumber's text strategy."""
-    rows = _table_rows(views, spec, lambda view: view.tables(spec.settings))
-    if not rows and spec.settings is None and spec.header:
-        names = list(spec.columns)
-        if not any(isinstance(v, int) for v in spec.columns.values()):
-            headers = [[v] if isinstance(v, str) else list(v) for v in spec.columns.values()]
-            numbers = {i for i, name in enumerate(names) if spec.types.get(name) in ("number", "integer")}
-            carry: list[Any] = [None]  # the columns of a table running onto the next page
+    (`pdf_columns`), then tables laid out by pdfplumber's text strategy; with `edges`, only columns
+    between those edges."""
+    named = spec.header and not any(isinstance(v, int) for v in spec.columns.values())
+    if spec.edges:
+        raw = _word_rows(views, spec)
+    else:
+        raw = _table_rows(views, spec, lambda view: view.tables(spec.settings))
+        if not raw and spec.settings is None and spec.header:
+            raw = _word_rows(views, spec) if named else []
+            if not raw:
+                raw = _table_rows(views, spec, lambda view: view.tables(TEXT_SETTINGS))
+    if not raw and named:
+        problem = missing_headers(views, spec, required=required)
+        if problem:
+            raise FieldValueError(problem)
+    rows = _typed_rows(raw, spec, views)
+    return without_totals(rows) if spec.totals else rows
 
-            def words_of(view: PageView) -> list[list[list[str]]]:
-                table, carry[0] = word_table(view, headers, numbers, carry[0])
-                return [table] if table else []
 
-            rows = _table_rows(views, spec, words_of)
-        if not rows:
-            rows = _table_rows(views, spec, lambda view: view.tables(TEXT_SETTINGS))
-    return rows
+def _word_rows(views: list[PageView], spec: TableSpec) -> list[dict[str, str]]:
+    """The rows of a table found by its header's words (or between `edges`), page after page."""
+    headers = [[v] if isinstance(v, str) else list(v) for v in spec.columns.values()]
+    numbers = {i for i, name in enumerate(spec.columns) if spec.types.get(name) in ("number", "integer")}
+    carry: list[Any] = [None]  # the columns of a table running onto the next page
+
+    def words_of(view: PageView) -> list[list[list[str]]]:
+        table, carry[0] = word_table(view, headers, numbers, carry[0], edges=spec.edges, totals=spec.totals)
+        return [table] if table else []
+
+    return _table_rows(views, spec, words_of)
 
 
 def _table_rows(views: list[PageView], spec: TableSpec,
-                tables_of: Callable[[PageView], list[list[list[str]]]]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+                tables_of: Callable[[PageView], list[list[list[str]]]]) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
     mapping: dict[str, int] | None = None
     width = 0
     header: list[str] = []  # normalised, to skip the header repeated on later pages
@@ -141,7 +159,7 @@ def _table_rows(views: list[PageView], spec: TableSpec,
         for position, table in enumerate(tables_of(view)):
             if not table:
                 continue
-            at, found = _find_header(table, spec)
+            at, found = find_header(table, spec)
             if not spec.header:  # columns by index, no header row: every table of the pages read
                 mapping, width, body = {k: int(v) for k, v in spec.columns.items()}, len(table[0]), table
             elif found is not None and (mapping is None or len(table[at]) == width):
@@ -155,48 +173,51 @@ def _table_rows(views: list[PageView], spec: TableSpec,
             for raw in body:
                 if not any(cell for cell in raw) or [_norm(c) for c in raw] == header:
                     continue
+                if is_carry_row(list(raw)):
+                    continue  # a carry-over row at a page break: "Carried forward  4,090.50"
                 if spec.until and re.search(spec.until, " ".join(c for c in raw if c)):
                     return rows  # the items end here (a "Subtotal" row, a footer)
                 row = {name: raw[index] if index < len(raw) else "" for name, index in mapping.items()}
-                if not any(row.values()):
-                    continue
-                rows.append(_typed(row, spec, len(rows) + 1))
+                if any(row.values()):
+                    rows.append(row)
     return rows
 
 
-def _find_header(table: list[list[str]], spec: TableSpec) -> tuple[int, dict[str, int] | None]:
-    """The header row of a table (not always the first: text-based settings take titles in too)."""
-    for position, row in enumerate(table):
-        found = _match_header(row, spec)
-        if found is not None:
-            return position, found
-    return 0, None
+def _typed_rows(rows: list[dict[str, str]], spec: TableSpec, views: list[PageView]) -> list[dict[str, Any]]:
+    """The rows with their cells typed; a number column read with one decimal mark (`_decimals`)."""
+    decimals = _decimals(rows, spec, views)
+    typed = []
+    for number, row in enumerate(rows, start=1):
+        out: dict[str, Any] = {}
+        for name, text in row.items():
+            try:
+                out[name] = convert(text, spec.types.get(name, "text"), decimal=decimals.get(name),
+                                    formats=spec.formats)
+            except ValueError as exc:
+                raise FieldValueError(f"row {number}, column {name!r}: {exc}") from None
+        typed.append(out)
+    return typed
 
 
-def _match_header(cells: list[str], spec: TableSpec) -> dict[str, int] | None:
-    """Output name -> column index when every named column is in this header row (None otherwise)."""
-    normalised = [_norm(c) for c in cells]
-    mapping: dict[str, int] = {}
-    for name, wanted in spec.columns.items():
-        if isinstance(wanted, int):
-            mapping[name] = wanted
-            continue
-        options = [_norm(w) for w in ([wanted] if isinstance(wanted, str) else wanted)]
-        index = next((i for i, c in enumerate(normalised) if c in options), None)
-        if index is None:  # "Unit price (USD)" still answers to "Unit price"
-            index = next((i for i, c in enumerate(normalised) for o in options if o and c.startswith(o)), None)
-        if index is None:
-            return None
-        mapping[name] = index
-    return mapping
+def _decimals(rows: list[dict[str, str]], spec: TableSpec, views: list[PageView]) -> dict[str, str | None]:
+    """The decimal mark of each number column: `decimal:` when declared; else the mark its numbers agree
+    on (`0.250` says "."); when none of them tells (`1.500`, `12.000`), the mark the table's numbers
+    agree on (`1,200.00` in the next column), then the document's. None: each number guesses its own
+    (numbers that disagree, or nothing tells)."""
+    numeric = [name for name in spec.columns if spec.types.get(name) in ("number", "integer")]
+    if spec.decimal is not None:
+        return {name: spec.decimal for name in numeric}
+    told = {name: [number_marks(row[name]) for row in rows if row.get(name)] for name in numeric}
+    table = [marks for evidence in told.values() for marks in evidence]
+    found: dict[str, str | None] = {}
+    for name, evidence in told.items():
+        if any(len(marks) == 1 for marks in evidence):
+            found[name] = agreed_mark(evidence)
+        elif any(len(marks) == 2 for marks in evidence):  # only numbers such as 1.500: ask the others
+            found[name] = agreed_mark(table) if any(len(m) == 1 for m in table) else _document_mark(views)
+    return found
 
 
-def _typed(row: dict[str, str], spec: TableSpec, number: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, text in row.items():
-        kind = spec.types.get(name, "text")
-        try:
-            out[name] = convert(text, kind, decimal=spec.decimal, formats=spec.formats)
-        except ValueError as exc:
-            raise FieldValueError(f"row {number}, column {name!r}: {exc}") from None
-    return out
+def _document_mark(views: list[PageView]) -> str | None:
+    """The decimal mark the numbers of the pages' text agree on (dates, ids and times tell none)."""
+    return agreed_mark(number_marks(word) for view in views for word in view.text.split())

@@ -1,5 +1,5 @@
 """Tables found on pages -> rows keyed by their header, a table continued on the next page included;
-and the totals rows that end a table of line items."""
+the totals rows that end a table of line items, and the carry-over rows at its page breaks."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from typing import Any
 _NUMERIC = re.compile(r"^[\s\-−+(]*[^\d\s]{0,3}\s*\d[\d\s.,'’]*\)?\s*\S{0,3}$")
 
 # The label of a totals row, whole (spaces, hyphens and case aside): "Subtotal", "Total TTC", "Summe netto",
-# "Total (EUR):", "합 계". Several languages; a line item's description ("Total station") is no such label.
+# "Total (EUR):", "합 계", a bank statement's "Closing balance". Several languages; a line item's description
+# ("Total station") is no such label.
 _TOTAL_WORDS = (
     "total", "totals", "subtotal", "grand total", "total due", "total amount", "amount due", "balance due",
     "total payable", "amount payable", "net total", "gross total", "invoice total", "sum",
+    "closing balance", "new balance", "ending balance", "final balance", "neuer saldo", "endsaldo",
+    "neuer kontostand", "nouveau solde", "solde final", "saldo final",
     "summe", "zwischensumme", "gesamt", "gesamtsumme", "gesamtbetrag", "endsumme", "endbetrag",
     "rechnungsbetrag", "rechnungssumme", "nettosumme", "bruttosumme", "nettobetrag", "bruttobetrag",
     "zu zahlen", "sous total", "montant total", "net à payer", "total à payer", "importe total",
@@ -42,22 +45,71 @@ def is_total_label(text: str) -> bool:
     return bool(_TOTAL.match(text.strip()))
 
 
+# The label of a carry-over row at a page break: the running total taken to the next page ("Carried
+# forward", "Übertrag", "À reporter") and brought from the previous one ("Brought forward", "Report").
+_CARRY_WORDS = (
+    r"(?:(?:sub[\s-]*)?total|balance|amount|sum)?\s*(?:carried|brought|carry|bring)\s*(?:forward|fwd\.?|over)",
+    r"balance\s+forward", r"[cb]\s*/\s*f(?:wd)?\.?", r"(?:zwischensumme\s*)?(?:übertrag|uebertrag)",
+    r"(?:à|a)\s+reporter", r"report(?:é|e)?", r"vortrag", r"suma\s+(?:y\s+sigue|anterior)",
+    r"(?:a\s+)?riport(?:o|are)",
+)
+# ... and a page after it: "to page 2", "von Seite 1", "de la page précédente"
+_CARRY_TAIL = (r"(?:\s+(?:(?:from|to|von|aus|auf|nach|de\s+la|à\s+la|de|sur|la)\s+)?(?:page|seite|p\.|s\.)"
+               r"\s*\d+|\s+(?:de\s+la\s+)?page\s+pr[ée]c[ée]dente|\s+(?:von\s+)?(?:der\s+)?vorseite)?")
+_CARRY = re.compile(rf"^(?:{'|'.join(_CARRY_WORDS)}){_CARRY_TAIL}\s*[:：]?(?:\s*{_QUALIFIER}){{0,2}}\s*[:：]?$",
+                    re.IGNORECASE)
+_AMBIGUOUS_CARRY = re.compile(r"^(?:report|vortrag)[\s:：]*$", re.IGNORECASE)  # also an item: a report, a talk
+
+
+def is_carry_row(cells: list[str]) -> bool:
+    """A row that carries the running total over a page break ("Carried forward | | | 4,090.50"): not an
+    item, and not the end of the items. A bare "Report" or "Vortrag" is one only beside an empty cell."""
+    labels = [cell for cell in cells if cell and _CARRY.match(cell.strip())]
+    if not labels:
+        return False
+    return any(not cell for cell in cells) or not all(_AMBIGUOUS_CARRY.match(label) for label in labels)
+
+
 def without_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Line items without the totals block at the end of their table (a ruled grid often holds it too):
     from its first totals row, a row with a total label and an empty column (`합계 | | | 1,000,000`),
     when it and every row after it leave a column empty (`Tax 7% | | | 11.34`). A subtotal between
-    groups of items is followed by full rows: it stays."""
+    groups of items is followed by full rows: it stays; so does a row with a total label followed by
+    rows that still look like items (a bank's line for a fuel station called "Total")."""
     start = len(rows)
     while start > 0 and _has_gap(rows[start - 1]):
         start -= 1
     for position in range(start, len(rows)):
-        if any(isinstance(v, str) and is_total_label(v) for v in rows[position].values()):
+        if _has_total_label(rows[position]) and not _items_go_on(rows, position):
             return rows[:position]
     return rows
 
 
+def _items_go_on(rows: list[dict[str, Any]], position: int) -> bool:
+    """Whether a row after the totals row at `position` is a line item: it has no total label and fills
+    every column that all the items before fill, two at least besides the label's column (the date and
+    the balance of a bank statement's lines). A totals block fills a label and amounts only."""
+    labelled = {key for key, value in rows[position].items()
+                if isinstance(value, str) and is_total_label(value)}
+    before = rows[:position]
+    always = [key for key in rows[position] if key not in labelled and before
+              and all(not _blank(row.get(key)) for row in before)]
+    if len(always) < 2:
+        return False
+    return any(not _has_total_label(row) and all(not _blank(row.get(key)) for key in always)
+               for row in rows[position + 1:])
+
+
+def _has_total_label(row: dict[str, Any]) -> bool:
+    return any(isinstance(v, str) and is_total_label(v) for v in row.values())
+
+
 def _has_gap(row: dict[str, Any]) -> bool:
-    return any(value is None or value == "" for value in row.values())
+    return any(_blank(value) for value in row.values())
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
 
 
 class TableRows:

@@ -21,14 +21,14 @@ _MINUS = "-−–"
 _SIGNS = r"+\-−–"  # for a character class
 UNKNOWN = "\ufffd"  # a glyph without a character (pdfminer's "(cid:N)"): may stand where a currency sign may
 _CURRENCY = "$€£¥₩₹₽₺₫฿₱₪₴₦₲₵₡₸¢₨" + UNKNOWN
-_CODES = (  # currency codes and short forms written before an amount: "USD 12", "Rs. 120"
+CURRENCY_CODES = (  # currency codes and short forms written before an amount: "USD 12", "Rs. 120"
     "USD EUR GBP JPY KRW CNY RMB CHF CAD AUD NZD HKD SGD INR IDR MYR THB VND PHP TWD SEK NOK DKK ISK PLN CZK HUF "
     "RON BGN TRY RUB UAH ILS AED SAR QAR KWD BHD OMR EGP MAD ZAR NGN KES BRL MXN ARS CLP COP PEN "
     "Rs Rp RM kr zł Fr Ft Kč лв руб").replace(" ", "|")
-_BEFORE = re.compile(r"[\s(\[#" + _SIGNS + r"]*(?:(?:(?i:" + _CODES + r")\.?|(?:US|HK|NT|NZ|S|A|C|R)(?=\$))?"
-                     r"\s*[" + _CURRENCY + r"]?\s*)?[\s(\[" + _SIGNS + r"]*")
+_BEFORE = re.compile(r"[\s(\[#" + _SIGNS + r"]*(?:(?:(?i:" + CURRENCY_CODES + r")\.?"
+                     r"|(?:US|HK|NT|NZ|S|A|C|R)(?=\$))?\s*[" + _CURRENCY + r"]?\s*)?[\s(\[" + _SIGNS + r"]*")
 # A bank's debit or credit mark after an amount, a currency before it: "1,234.50 CR", "1.234,56 EUR S"
-_DEBIT_CREDIT = re.compile(r"\)?\s*(?:[" + _CURRENCY + r"]|(?i:" + _CODES + r")\.?)?\s*"
+_DEBIT_CREDIT = re.compile(r"\)?\s*(?:[" + _CURRENCY + r"]|(?i:" + CURRENCY_CODES + r")\.?)?\s*"
                            r"(?P<mark>(?i:CR|DR)|S|H)\.?\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 # Full-width forms of Japanese and Chinese documents ("１，２３４円", "￥", "－", "："). Only this block is
