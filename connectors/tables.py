@@ -1,9 +1,9 @@
 """Tables: `table.read`, `table.write`, `table.filter`, `table.validate` (CSV, Excel, JSON; pandas).
 
 Rows are lists of plain mappings, so steps, expressions and the ledger can hold them. Reading lives
-in connectors/tables_io.py (CSV typing and sniffing in tables_csv.py, Excel sheets in tables_excel.py),
-writing in tables_write.py, row rules in connectors/tables_rules.py; pandas is imported inside functions
-only.
+in connectors/tables_io.py (CSV typing and sniffing in tables_csv.py, Excel sheets in tables_excel.py,
+their zero-padded number formats in tables_formats.py), writing in tables_write.py (each cell's value
+in tables_values.py), row rules in connectors/tables_rules.py; pandas is imported inside functions only.
 docs/actions/tables.md is the manual, with the rows-as-items pattern.
 """
 
@@ -60,7 +60,9 @@ class WriteArgs(Strict):
     columns: list[str] | None = Field(None, description="Column order (and names for rows given as lists).")
     sheet: str = "Sheet1"
     encoding: str | None = Field(None, description="CSV: default utf-8, or the file's own when appending.")
-    delimiter: str | None = Field(None, description="CSV: default ',', or the file's own when appending.")
+    delimiter: str | None = Field(None, description="CSV: default ',' (';' with decimal ','), or the file's own "
+                                                     "when appending.")
+    decimal: Literal[".", ","] = Field(".", description="CSV: the decimal mark of the numbers: ',' writes 1234,56.")
     append: bool = Field(False, description="Add the rows after those already in the file (or sheet).")
     as_text: bool | list[str] = Field(False, description="Excel: keep ISO dates of all (or these) columns as text.")
 
@@ -83,7 +85,8 @@ def table_write(ctx, args: WriteArgs) -> str:
     path = ctx.resolve(args.path)
     name = ctx.session.relative(path)
     count = write_rows(path, args.rows, name=name, fmt=args.format, columns=args.columns, sheet=args.sheet,
-                       encoding=args.encoding, delimiter=args.delimiter, append=args.append, as_text=args.as_text)
+                       encoding=args.encoding, delimiter=args.delimiter, append=args.append, as_text=args.as_text,
+                       decimal=args.decimal)
     ctx.log.info(f"wrote {count} row(s) to {name}") if ctx.log else None
     return name
 

@@ -1,10 +1,12 @@
 """Reading one Excel sheet for connectors/tables_io.py: which sheet, and the cells calamine leaves empty.
 
 calamine reads .xlsx, .xlsm, .xls, .xlsb and .ods several times faster than openpyxl, but it gives an
-error cell (`#DIV/0!`) and a formula that was never calculated both as an empty cell. In an .xlsx or
-.xlsm file the sheet's XML says which they are: an error cell is read as its error text, and a formula
-without a value fails the read, naming the cell, rather than reading as an empty cell (.xls, .xlsb and
-.ods cells are as calamine gives them). Hidden sheets are skipped by the default and by sheet numbers.
+error cell (`#DIV/0!`) and a formula that was never calculated both as an empty cell, and a number as
+the number whatever zeros its format shows. In an .xlsx or .xlsm file the sheet's XML says which they
+are: an error cell is read as its error text, a formula without a value fails the read, naming the
+cell, rather than reading as an empty cell, and a number formatted `00000` reads as the text Excel
+shows (connectors/tables_formats.py); .xls, .xlsb and .ods cells are as calamine gives them. Hidden
+sheets are skipped by the default and by sheet numbers.
 A file with an Excel name that is no workbook (an HTML page, a TSV export) is described, not guessed.
 """
 
@@ -14,10 +16,12 @@ import io
 import posixpath
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from connectors.tables_formats import column_number, padded_cells, padded_styles, shown_padded
 from orchestrator.errors import BusinessError
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -44,19 +48,38 @@ def read_sheet(pd: Any, path: Path, name: str, sheet: str | int | None, skip_row
     finally:
         book.close()
     rows = [[_as_shown(value) for value in row] for row in grid[skip_rows:]]
+    sheet_xml = zipfile.is_zipfile(path)  # an .xlsx or .xlsm, whatever its name says; .ods and .xlsb hold none
+    if sheet_xml:
+        _show_padded_numbers(rows, path, chosen, skip_rows)
     header = rows[0] if rows else []
     frame = pd.DataFrame(rows[1:], columns=_columns(header), dtype=object)
-    if zipfile.is_zipfile(path):  # an .xlsx or .xlsm, whatever its name says; .ods and .xlsb hold no sheet XML
+    if sheet_xml:
         _fill_formula_cells(frame, path, name, chosen, skip_rows)
     return frame, chosen
 
 
 def _as_shown(value: Any) -> Any:
-    """A cell as Excel shows it: a whole number as an int, other numbers to 15 significant digits (a sum it
-    saved as 1469.1299999999999 is 1469.13); a blank cell None."""
+    """A cell as Excel shows it: numbers to 15 significant digits, as Excel keeps them (a sum it saved as
+    1469.1299999999999 is 1469.13; 1.234567890123457e+19 is 12345678901234600000, not the float's
+    12345678901234569216), a whole number as an int; a blank cell None."""
     if type(value) is float:
-        return int(value) if value.is_integer() else float(f"{value:.15g}")
+        if not value.is_integer():
+            return float(f"{value:.15g}")
+        return int(value) if abs(value) < 1e15 else int(Decimal(f"{value:.15g}"))  # below 1e15: exact
     return None if value == "" else value
+
+
+def _show_padded_numbers(rows: list[list[Any]], path: Path, sheet: str, skip_rows: int) -> None:
+    """A number whose cell format pads it with zeros (`00000`) becomes the text Excel shows (`01067`), in
+    place; the sheet's XML is only searched when the workbook has such a format (connectors/tables_formats.py)."""
+    with zipfile.ZipFile(path) as archive:
+        styles = padded_styles(archive)
+        part = _sheet_part(archive, sheet) if styles else None
+        raw = archive.read(part) if part else b""
+    for (row, column), pieces in padded_cells(raw, styles).items():
+        position = row - 1 - skip_rows  # rows[0] is the sheet's row skip_rows + 1
+        if 0 <= position < len(rows) and column < len(rows[position]):
+            rows[position][column] = shown_padded(rows[position][column], pieces)
 
 
 def _columns(header: list[Any]) -> list[Any]:
@@ -139,7 +162,7 @@ def formula_cells(path: Path, sheet: str) -> tuple[dict[tuple[int, int], str], l
         place = _CELL.fullmatch(cell.get("r") or "")
         value, formula = cell.find(f"{_MAIN}v"), cell.find(f"{_MAIN}f")
         if place and cell.get("t") == "e" and value is not None and value.text:
-            errors[(int(place.group(2)), _column(place.group(1)))] = value.text
+            errors[(int(place.group(2)), column_number(place.group(1)))] = value.text
         elif place and formula is not None and _no_value(cell, value):
             uncached.append((place.group(0), int(place.group(2)), formula.text or "(shared)"))
         cell.clear()
@@ -156,13 +179,6 @@ def _may_hold_formulas(raw: bytes) -> bool:
 def _no_value(cell: Any, value: Any) -> bool:
     # a formula giving an empty text is saved as an empty value of type "str": that one was calculated
     return value is None or (not value.text and cell.get("t") not in ("str", "inlineStr"))
-
-
-def _column(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number - 1
 
 
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:

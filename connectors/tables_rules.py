@@ -3,7 +3,8 @@
 `check_row` returns the row with its values typed (numbers as numbers, dates as ISO text) and the
 list of what is wrong with it, each a sentence naming the column and the value. Text values are
 compared trimmed (`'closed '` is one of `[open, closed]`); a rule's own mistakes (a `min` that is no
-number) are refused when the rule is read, not blamed on every row.
+number) are refused when the rule is read, not blamed on every row. A pattern is shown as the YAML
+wrote it, with single backslashes, not as Python's repr that doubles them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from connectors.pdf_values import parse_date, parse_number
 from orchestrator.actions import suggest
+from orchestrator.wording import as_written
 
 RuleType = Literal["text", "string", "number", "integer", "date", "boolean", "email"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -24,6 +26,7 @@ _TRUE = {"true", "yes", "y", "1", "on", "예", "네", "o", "ja", "wahr", "oui", 
 _FALSE = {"false", "no", "n", "0", "off", "아니오", "아니요", "x", "nein", "falsch", "non", "faux", "falso"}
 _SERIAL_DAYS = (20000, 80000)  # Excel's day numbers from 1954-10-03 to 2119-01-09: a date cell without its format
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
 class ColumnRule(BaseModel):
@@ -47,7 +50,8 @@ class ColumnRule(BaseModel):
             try:
                 re.compile(self.pattern)
             except re.error as exc:
-                raise ValueError(f"pattern {self.pattern!r} is not a valid regular expression: {exc}") from None
+                raise ValueError(as_written(f"pattern {self.pattern!r} is not a valid regular expression: {exc}",
+                                            self.pattern)) from None
         kind = self.type or "number"
         for label, bound in (("min", self.min), ("max", self.max)):
             if bound is None:
@@ -115,7 +119,7 @@ def _check(column: str, value: Any, rule: ColumnRule) -> Any:
     if rule.max_length is not None and len(text) > rule.max_length:
         raise ValueError(f"{column} {shown} is longer than {rule.max_length} characters")
     if rule.pattern is not None and not re.fullmatch(rule.pattern, str(value).strip()):
-        raise ValueError(f"{column} {shown} does not match the pattern {rule.pattern!r}")
+        raise ValueError(as_written(f"{column} {shown} does not match the pattern {rule.pattern!r}", rule.pattern))
     if rule.one_of is not None and converted not in rule.one_of and str(converted).strip() not in {
             str(v).strip() for v in rule.one_of}:
         allowed = ", ".join(map(str, rule.one_of[:10])) + (", ..." if len(rule.one_of) > 10 else "")
@@ -134,7 +138,7 @@ def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
                 number = int(number)
             return number
         if kind == "date":
-            return excel_serial_date(value) or parse_date(value, formats=rule.formats)
+            return excel_serial_date(value) or _date(value, rule.formats)
         if kind == "boolean":
             if isinstance(value, bool):
                 return value
@@ -152,6 +156,17 @@ def _convert(column: str, value: Any, rule: ColumnRule) -> Any:
     except ValueError:
         raise ValueError(f"{column} {value!r} is not {_article(kind)}") from None
     return value.strip() if isinstance(value, str) else value  # 'closed ' is `closed`, as Excel shows it
+
+
+def _date(value: Any, formats: list[str] | None) -> str:
+    """The ISO date of `value` in one of `formats`, or else in ISO form: `2026-01-08` and `2026-01-08T14:30:00`
+    are how table.read gives an Excel date cell, so a column of typed dates beside dates as text passes."""
+    try:
+        return parse_date(value, formats=formats)
+    except ValueError:
+        if formats and isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            return parse_date(value.strip())  # ValueError still for 2026-02-30
+        raise
 
 
 def excel_serial_date(value: Any) -> str | None:

@@ -5,29 +5,28 @@ it begins with `=`), numbers and true/false as such, dates in Excel as date cell
 too: it is how table.read gives a date cell), a nested mapping or list as JSON text. An
 append puts each value under the column of its name in the file's header and keeps the cells
 already there as they are; a column the file lacks is added at the end of its header (the earlier
-rows stay empty in it), as a JSON append does.
+rows stay empty in it), as a JSON append does. How each value goes into a cell (numbers as they
+show, a decimal comma, long whole numbers as Excel text) is in connectors/tables_values.py. A written
+file gets the permissions of any new file (0666 less the umask), so that colleagues can read it.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
-import math
 import os
-import re
-import tempfile
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
 
 from connectors.tables_csv import sniff_delimiter, sniff_encoding
 from connectors.tables_io import READ_ONLY_SUFFIXES, header_name, json_records, plain, table_format
+from connectors.tables_values import csv_cell, iso_date, put
 from orchestrator.errors import BusinessError
 
 _SHEET_FORBIDDEN = "[]:*?/\\"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -39,11 +38,12 @@ def _lock(path: Path) -> threading.Lock:
 
 def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None, columns: list[str] | None = None,
                sheet: str = "Sheet1", encoding: str | None = None, delimiter: str | None = None,
-               append: bool = False, as_text: bool | list[str] = False) -> int:
+               append: bool = False, as_text: bool | list[str] = False, decimal: str = ".") -> int:
     """Write rows (mappings, or lists with `columns`) to CSV, Excel or JSON; returns the rows written.
 
     Writers of one file in this process take turns, so items appending to a shared sheet lose no row.
-    An append to a CSV file keeps its encoding and delimiter unless they are given."""
+    An append to a CSV file keeps its encoding and delimiter unless they are given. `decimal: ","` writes
+    a CSV's numbers with a decimal comma, and then `;` between the columns unless a delimiter is given."""
     kind = table_format(path, fmt)
     if kind == "excel" and path.suffix.lower() in READ_ONLY_SUFFIXES:
         raise BusinessError(f"{name}: {path.suffix} files are read, not written; write an .xlsx file (Excel "
@@ -59,7 +59,8 @@ def write_rows(path: Path, rows: list[Any], *, name: str, fmt: str | None = None
         existing = append and path.is_file() and path.stat().st_size > 0
         try:
             if kind == "csv":
-                _write_csv(path, records, header, encoding=encoding, delimiter=delimiter, append=existing)
+                _write_csv(path, records, header, encoding=encoding, delimiter=delimiter, append=existing,
+                           decimal=decimal)
             elif kind == "excel":
                 _write_excel(path, records, header, sheet=sheet, append=existing, as_text=as_text)
             else:
@@ -107,42 +108,14 @@ def _lined_up(file_header: list[Any], header: list[str]) -> tuple[list[str], dic
     return added, positions
 
 
-def _text(value: Any) -> Any:
-    """A value for a cell: nested data as JSON text, timezone-aware or odd values as text."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()  # numpy scalars
-        except (ValueError, AttributeError):
-            pass
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else (None if math.isnan(value) else str(value))
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, (dt.datetime, dt.time)) and value.tzinfo is not None:
-        return value.isoformat()
-    if isinstance(value, (dt.date, dt.time)):
-        return value
-    return str(value)
-
-
-def _csv_cell(value: Any) -> str:
-    value = _text(value)
-    if value is None:
-        return ""
-    if isinstance(value, (dt.date, dt.time)):
-        return str(plain(value))
-    return value if isinstance(value, str) else str(value)
-
-
 def _write_csv(path: Path, records: list[dict[str, Any]], header: list[str], *, encoding: str | None,
-               delimiter: str | None, append: bool) -> None:
+               delimiter: str | None, append: bool, decimal: str = ".") -> None:
     # CSV values are written as they are, with no quote put before `=`, `+`, `-` or `@` (OWASP's advice
     # against formulas): robots read CSV back as data, and `-12` or `+82 10...` must stay what they are.
     if not append:
-        _atomic(path, lambda tmp: tmp.write_bytes(_csv_text([header] * bool(header) + _cells(records, header),
-                                                             delimiter or ",", "\n").encode(encoding or "utf-8")))
+        delimiter = delimiter or (";" if decimal == "," else ",")  # a decimal comma goes with `;` columns
+        lines = [header] * bool(header) + _cells(records, header, decimal)
+        _atomic(path, lambda tmp: tmp.write_bytes(_csv_text(lines, delimiter, "\n").encode(encoding or "utf-8")))
         return
     raw = path.read_bytes()
     encoding = encoding or sniff_encoding(raw)
@@ -153,7 +126,7 @@ def _write_csv(path: Path, records: list[dict[str, Any]], header: list[str], *, 
     file_header = lines[0] if lines else []
     added, positions = _lined_up(file_header, header)
     width = len(file_header) + len(added)
-    new_lines = [_placed(r, positions, width) for r in records]
+    new_lines = [_placed(r, positions, width, decimal) for r in records]
     if added:  # the header grows: the file is written again, its rows as they were, empty in the new columns
         rows = [file_header + added] + [line + [""] * (width - len(line)) if line else line for line in lines[1:]]
         body = _csv_text(rows + new_lines, delimiter, ending)
@@ -165,14 +138,14 @@ def _write_csv(path: Path, records: list[dict[str, Any]], header: list[str], *, 
         out.write(body.encode(stream.get(encoding.lower(), encoding)))
 
 
-def _cells(records: list[dict[str, Any]], header: list[str]) -> list[list[str]]:
-    return [[_csv_cell(r.get(c)) for c in header] for r in records]
+def _cells(records: list[dict[str, Any]], header: list[str], decimal: str) -> list[list[str]]:
+    return [[csv_cell(r.get(c), decimal) for c in header] for r in records]
 
 
-def _placed(record: dict[str, Any], positions: dict[str, int], width: int) -> list[str]:
+def _placed(record: dict[str, Any], positions: dict[str, int], width: int, decimal: str) -> list[str]:
     line = [""] * width
     for key, value in record.items():
-        line[positions[_key(key)]] = _csv_cell(value)
+        line[positions[_key(key)]] = csv_cell(value, decimal)
     return line
 
 
@@ -218,15 +191,15 @@ def _write_excel(path: Path, records: list[dict[str, Any]], header: list[str], *
     last = _last_row(page) if file_header else 0
     added, positions = _lined_up(file_header, header)
     for offset, column in enumerate(added):
-        _put(page, 1, len(file_header) + offset + 1, column)
+        put(page, 1, len(file_header) + offset + 1, column)
     row_number = max(last, 1)
     text_keys = {_key(c) for c in as_text} if isinstance(as_text, list) else set()
     for record in records:
         row_number += 1
         for key, value in record.items():
             if as_text is not True and _key(key) not in text_keys:
-                value = _iso_date(value)
-            _put(page, row_number, positions[_key(key)] + 1, value)
+                value = iso_date(value)
+            put(page, row_number, positions[_key(key)] + 1, value)
     _atomic(path, lambda tmp: book.save(tmp))
 
 
@@ -235,32 +208,6 @@ def _last_row(page: Any) -> int:
         if any(c.value not in (None, "") for c in page[number]):
             return number
     return 0
-
-
-def _iso_date(value: Any) -> Any:
-    """An ISO date text (`2026-03-05`, `2026-03-05T09:30:00`: how table.read gives a date cell) as a date, so
-    that it is written as an Excel date cell; other values as they are. Excel counts no day before 1900."""
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        return value
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:  # 2026-02-30
-        return value
-    if parsed.year < 1900:
-        return value
-    return parsed.date() if len(value) == 10 else parsed
-
-
-def _put(page: Any, row: int, column: int, value: Any) -> None:
-    cell = page.cell(row=row, column=column)
-    value = _text(value)
-    cell.value = value
-    if isinstance(value, (dt.date, dt.datetime)):
-        cell.number_format = "yyyy-mm-dd hh:mm:ss" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
-    if isinstance(value, str):
-        cell.data_type = "s"  # text, even `=1+1`: a value is never run as a formula
-        if value[:1] in ("=", "+", "-", "@"):
-            cell.quotePrefix = True  # and stays text when someone edits the cell in Excel
 
 
 def _write_json(path: Path, records: list[dict[str, Any]], header: list[str], *, name: str, lines: bool,
@@ -278,11 +225,24 @@ def _write_json(path: Path, records: list[dict[str, Any]], header: list[str], *,
 
 def _atomic(path: Path, write: Any) -> None:
     """Write to a temporary file beside `path`, then replace it: readers never see half a table."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = _new_file(path)
     try:
-        write(Path(tmp))
+        write(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _new_file(path: Path) -> Path:
+    """An empty temporary file beside `path`, with the permissions of any new file (0666 less the umask:
+    rw-r--r-- as a rule). tempfile.mkstemp makes it rw------- for its owner alone, and the renamed file
+    kept that: colleagues could not open an export written to a shared folder."""
+    for _attempt in range(100):
+        tmp = path.parent / f".{path.stem}-{secrets.token_hex(4)}{path.suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies, as to open()
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
