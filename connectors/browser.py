@@ -7,13 +7,14 @@ are described in `browser_locators`. Playwright is imported only when a browser 
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from connectors import browser_forms, browser_locators
 from connectors.browser_dialogs import DialogAnswer, answering
-from connectors.browser_guard import guard, login_hint, sign_in_checked, unusable
+from connectors.browser_guard import guard, login_hint, on_login_page, sign_in_checked, unusable
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
 from orchestrator.errors import ApplicationError, BusinessError
@@ -53,7 +54,7 @@ def target(ctx: Any, browser: BrowserSession, spec: Any, what: str) -> Any:
             hint = login_hint(ctx, browser) if type(exc) is ApplicationError else ""  # (not a time limit)
             if not hint:
                 raise
-            raise ApplicationError(f"{exc}{hint}") from None
+            raise on_login_page(ctx, str(exc), hint) from None
 
 
 class GotoArgs(Args):
@@ -63,12 +64,33 @@ class GotoArgs(Args):
 
 @action("browser.goto", args=GotoArgs, scalar="url")
 def goto(ctx: Any, args: GotoArgs) -> dict[str, Any]:
-    """Open a URL (relative to the robot's `browser.base_url`); returns {url, status, title}.
+    """Open a URL (relative to the robot's `browser.base_url`) in a freshly loaded page; returns {url, status,
+    title}.
 
     `browser.goto: "{{ inputs.erp_url }}/invoices/new"`; after a redirect, `steps.ID.url` says where it landed."""
     url = open_browser(ctx).url(args.url)
-    return _navigate(ctx, f"browser.goto {url}",
-                     lambda page, t: page.goto(url, wait_until=args.wait_until, timeout=t))
+    return _navigate(ctx, f"browser.goto {url}", lambda page, t: _load(page, url, args.wait_until, t))
+
+
+def _load(page: Any, url: str, wait_until: Any, timeout_ms: float) -> Any:
+    """`page.goto`, always to a newly loaded document. To the browser, a URL that differs from the page's
+    only by its #hash, or is the same with a #hash, is a move inside the document: no request, no status,
+    and the page's state kept (the last item's toast, its scripts' variables). Such a page is loaded again
+    once there, so that every item starts on a fresh page with its HTTP status."""
+    started, before = time.monotonic(), page.url
+    response = page.goto(url, wait_until=wait_until, timeout=timeout_ms)
+    if response is None and _same_document(before, page.url):
+        left = max(1000.0, timeout_ms - (time.monotonic() - started) * 1000)
+        response = page.reload(wait_until=wait_until, timeout=left)
+    return response
+
+
+def _same_document(before: str, after: str) -> bool:
+    """Two URLs of one document that can be loaded again (http, https, file): equal but for their #hash.
+    (A data: or about: page has no status to give, loaded again or not.)"""
+    from urllib.parse import urldefrag
+
+    return after.startswith(("http://", "https://", "file:")) and urldefrag(before)[0] == urldefrag(after)[0]
 
 
 class ClickArgs(Located):
@@ -195,12 +217,12 @@ def press(ctx: Any, args: PressArgs) -> None:
     what = f"browser.press {args.key}"
     timeout = browser.timeout_ms(ctx)
     if args.locator is None:
-        with guard(ctx, browser, what, timeout_ms=timeout), browser.settling():
+        with guard(ctx, browser, what, timeout_ms=timeout), browser.settling(timeout_ms=timeout):
             browser.page.keyboard.press(args.key)
         return
     loc = target(ctx, browser, args.locator, what)
-    # Enter may send a form: the next page is waited for
-    with guard(ctx, browser, what, timeout_ms=timeout), browser.settling(), browser.slow_server():
+    # Enter may send a form: the next page is waited for (or the answers to the requests it sent)
+    with guard(ctx, browser, what, timeout_ms=timeout), browser.settling(timeout_ms=timeout), browser.slow_server():
         loc.press(args.key, timeout=timeout)
 
 

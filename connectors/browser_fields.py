@@ -1,17 +1,19 @@
 """Browser actions that choose rather than type: dropdowns (`browser.select`), check boxes and radio
 buttons (`browser.check`, `browser.uncheck`) and file inputs (`browser.upload`).
 
-`_select` and `set_checked` serve `browser.fill_form` too.
+`_select`, `log_choice` and `set_checked` serve `browser.fill_form` too; lists drawn by the page (ARIA
+comboboxes, type-aheads) are chosen in by `browser_drawn_list`.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import field_validator
 
-from connectors import browser_forms, browser_locators
+from connectors import browser_drawn_list, browser_forms, browser_locators
 from connectors.browser import Located, target
 from connectors.browser_guard import guard
 from connectors.browser_session import open_browser
@@ -22,14 +24,18 @@ OPTIONS = ("el => el.tagName === 'SELECT' ? [...el.options].map(o => [o.value, o
            " : null")
 
 
-def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float) -> list[str]:
+def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, timeout: float,
+            note: Callable[[str], None] | None = None) -> list[str]:
     """Choose options by value or visible text; options a script of the page has yet to add (a list
-    filled after the page loaded, or after another field changed) are waited for until `timeout`."""
+    filled after the page loaded, or after another field changed) are waited for until `timeout`. A list
+    drawn by the page (a type-ahead too) is `browser_drawn_list`'s; `note` hears which option it chose
+    when that was not the exact text asked for."""
     deadline = time.monotonic() + timeout / 1000
     while True:
         options = loc.evaluate(OPTIONS, timeout=timeout)
         if options is None:  # a list drawn by the page (an ARIA combobox or listbox)
-            return [_pick_option(loc, want, timeout=timeout) for want in (labels or values or [])]
+            wanted = labels or values or []
+            return [browser_drawn_list.pick(loc, want, timeout=timeout, note=note) for want in wanted]
         if labels:
             return loc.select_option(label=labels, timeout=timeout)
         chosen, missing = [], []
@@ -44,30 +50,6 @@ def _select(loc: Any, *, values: list[str] | None, labels: list[str] | None, tim
         if time.monotonic() >= deadline:
             raise BusinessError(f"no option {missing[0]!r} in the list (options: {', '.join(l for _, l in options)})")
         loc.page.wait_for_timeout(100)
-
-
-def _pick_option(loc: Any, want: str, *, timeout: float) -> str:
-    """Open a dropdown drawn by the page and click the option `want` (its exact text first, else the
-    option containing it); an input that filters its list as one types gets the text first."""
-    page = loc.page
-    typed = loc.evaluate("el => el.tagName === 'INPUT' || el.tagName === 'TEXTAREA'", timeout=timeout)
-    if typed:
-        loc.fill(want, timeout=timeout)
-    else:
-        loc.click(timeout=timeout)
-    exact, loose = page.get_by_role("option", name=want, exact=True), page.get_by_role("option", name=want)
-    try:
-        exact.or_(loose).first.wait_for(state="visible", timeout=timeout)
-    except Exception as exc:
-        if type(exc).__name__ != "TimeoutError":
-            raise
-        shown = [t.strip() for t in page.get_by_role("option").all_inner_texts()][:20]
-        if typed and not shown:
-            return want  # a text box whose suggestions did not come: what was typed stands
-        raise BusinessError(f"no option {want!r} in the list (options: {', '.join(shown) or 'none shown'})") \
-            from None
-    (exact if exact.count() else loose).first.click(timeout=timeout)
-    return want
 
 
 class SelectArgs(Located):
@@ -92,7 +74,17 @@ def select(ctx: Any, args: SelectArgs) -> list[str]:
                                                                                           else [v])])
         if args.value is None and args.label is None:
             raise BusinessError("browser.select: give value, label or index")
-        return _select(loc, values=as_list(args.value), labels=as_list(args.label), timeout=timeout)
+        return _select(loc, values=as_list(args.value), labels=as_list(args.label), timeout=timeout,
+                       note=lambda line: log_choice(ctx, f"{what}: {line}"))
+
+
+def log_choice(ctx: Any, line: str) -> None:
+    """A choice the robot made that the data did not spell out (a type-ahead's only suggestion holding the
+    text): in the item's log, so that whoever checks the entries sees it (secrets masked)."""
+    from orchestrator.logs import mask
+
+    if getattr(ctx, "log", None) is not None:
+        ctx.log.info(mask(line))
 
 
 class CheckArgs(Located):

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import nullcontext
 from typing import Any, Literal
 
 from pydantic import field_validator
 
-from connectors import browser_forms, browser_locators
+from connectors import browser_forms, browser_locators, browser_requests
 from connectors.browser import Args, _fill, target
 from connectors.browser_dialogs import DialogAnswer, answering
-from connectors.browser_fields import _select, set_checked
+from connectors.browser_fields import _select, log_choice, set_checked
 from connectors.browser_guard import guard
 from connectors.browser_session import SECRET_MARK, BrowserSession, open_browser
 from orchestrator.actions import action
@@ -102,37 +103,7 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
     timeout = browser.timeout_ms(ctx)
     frame = None if args.frame is None else browser.frame_of(ctx, args.frame, "browser.fill_form frame")
     if args.method == "fast":
-        payload = []
-        for i, (_, spec, _) in enumerate(entries):
-            form = browser_forms.fast_form(spec)
-            if form is not None:
-                payload.append(_for_script(browser, form, i, texts[i]))
-        submit = browser_forms.fast_form(browser_forms.as_submit(args.submit)) if args.submit is not None else None
-        if payload:
-            downloads = browser.downloads
-            navigations = browser.navigations if frame is None else browser.frame_navigations.get(frame, 0)
-            result = _run_script(ctx, browser, payload, submit, timeout, frame, spot)
-            unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
-            if unresolved and len(unresolved) == len(payload):
-                # Nothing found: the page may still be on its way (after a submit). Wait for the first
-                # field as Playwright does, then set them all again on the page that is there now.
-                label, spec, _ = entries[unresolved[0]]
-                target(ctx, browser, _in_page(spec, args.frame), f"browser.fill_form field {label}")
-                result = _run_script(ctx, browser, payload, submit, timeout, frame, spot)
-            errors = [r for r in result["results"] if r["status"] == "error"]
-            if errors:
-                raise BusinessError("browser.fill_form: " + "; ".join(
-                    f"{entries[r['i']][0]}: {r['message']}" for r in errors))
-            if result.get("invalid"):
-                raise BusinessError("browser.fill_form: the browser did not send the form: " + "; ".join(
-                    result["invalid"]) + " (the page's own checks: required fields, number ranges, formats)")
-            done = {r["i"] for r in result["results"] if r["status"] == "ok"}
-            marked = {r["i"] for r in result["results"] if r.get("marked")}
-            pending = [i for i in pending if i not in done]
-            submitted = result["submitted"]
-            if result.get("navigating"):
-                browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True), downloads=downloads,
-                                        frame=frame)
+        pending, marked, submitted = _fast_fill(ctx, browser, args, entries, texts, frame=frame, spot=spot)
     for i in pending:
         label, spec, _ = entries[i]
         what = f"browser.fill_form field {label}"
@@ -148,6 +119,51 @@ def fill_form(ctx: Any, args: FormArgs) -> dict[str, Any]:
         with guard(ctx, browser, "browser.fill_form (saving the storage state)", timeout_ms=timeout):
             browser._save_state()  # a login form was likely sent: keep its cookies for the next run
     return {"filled": [label for label, _, _ in entries], "submitted": submitted}
+
+
+def _fast_fill(ctx: Any, browser: BrowserSession, args: FormArgs, entries: list[tuple[str, Any, Any]],
+               texts: list[Any], *, frame: Any, spot: str) -> tuple[list[int], set[int], bool]:
+    """The fields the page script can find, set (and the form submitted) in one round trip: (the fields
+    left to Playwright, those of them the script marked, whether the form was submitted). A submit that
+    leaves the page waits for the next one; one the page sends by fetch, for its answer."""
+    timeout = browser.timeout_ms(ctx)
+    payload = []
+    for i, (_, spec, _) in enumerate(entries):
+        form = browser_forms.fast_form(spec)
+        if form is not None:
+            payload.append(_for_script(browser, form, i, texts[i]))
+    submit = browser_forms.fast_form(browser_forms.as_submit(args.submit)) if args.submit is not None else None
+    if not payload:
+        return list(range(len(entries))), set(), False
+    downloads = browser.downloads
+    navigations = browser.navigations if frame is None else browser.frame_navigations.get(frame, 0)
+    sent = browser_requests.Requests(browser.page) if submit is not None else None
+    with sent if sent is not None else nullcontext():
+        result = _run_script(ctx, browser, payload, submit, timeout, frame, spot)
+        unresolved = [r["i"] for r in result["results"] if r["status"] == "unresolved"]
+        if unresolved and len(unresolved) == len(payload):
+            # Nothing found: the page may still be on its way (after a submit). Wait for the first
+            # field as Playwright does, then set them all again on the page that is there now.
+            label, spec, _ = entries[unresolved[0]]
+            target(ctx, browser, _in_page(spec, args.frame), f"browser.fill_form field {label}")
+            result = _run_script(ctx, browser, payload, submit, timeout, frame, spot)
+        errors = [r for r in result["results"] if r["status"] == "error"]
+        if errors:
+            raise BusinessError("browser.fill_form: " + "; ".join(
+                f"{entries[r['i']][0]}: {r['message']}" for r in errors))
+        if result.get("invalid"):
+            raise BusinessError("browser.fill_form: the browser did not send the form: " + "; ".join(
+                result["invalid"]) + " (the page's own checks: required fields, number ranges, formats)")
+        done = {r["i"] for r in result["results"] if r["status"] == "ok"}
+        marked = {r["i"] for r in result["results"] if r.get("marked")}
+        if result.get("navigating"):
+            browser.wait_navigation(navigations, browser.timeout_ms(ctx, navigation=True), downloads=downloads,
+                                    frame=frame)
+        elif result["submitted"] and sent is not None and not sent.new_document:
+            # a form the page sends by fetch: its answer (a toast, the form drawn again) comes first
+            with guard(ctx, browser, "browser.fill_form (the form's answer)", timeout_ms=timeout):
+                browser.answered(sent, timeout)
+    return [i for i in range(len(entries)) if i not in done], marked, result["submitted"]
 
 
 def _run_script(ctx: Any, browser: BrowserSession, payload: list[dict[str, Any]], submit: Any,
@@ -225,7 +241,8 @@ def _set_field(ctx: Any, browser: BrowserSession, loc: Any, value: str | list[st
             raise BusinessError(f"{what}: {browser_forms.MANY}")
         if kind in ("select", "multiple"):
             try:
-                _select(loc, values=value if isinstance(value, list) else [value], labels=None, timeout=timeout)
+                _select(loc, values=value if isinstance(value, list) else [value], labels=None, timeout=timeout,
+                        note=lambda line: log_choice(ctx, f"{what}: {line}"))
             except BusinessError as exc:
                 several = kind == "multiple" and isinstance(value, str) and "," in value
                 hint = " (several options: a list, [A, B])" if several else ""

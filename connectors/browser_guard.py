@@ -2,7 +2,8 @@
 
 `guard` turns Playwright's errors into Retake's: a timeout or a refused action is an application error
 (the step is retried), whose message names the page, says when the element was there but disabled, and
-when the page is a login form (the session may have expired); a crashed or closed browser is a lost
+when the page is a login form (the session may have expired: then, unless the step is the login itself,
+the item starts again from its first step, `SessionExpired`); a crashed or closed browser is a lost
 resource (the item starts again in a fresh browser); a site refusing the robot's HTTP authentication is a
 configuration error at the step's line (`sign_in_checked`). `interruptible` makes a time limit stop the
 thread's Playwright driver instead of raising into the middle of a call (see orchestrator/timeouts.py).
@@ -10,6 +11,7 @@ thread's Playwright driver instead of raising into the middle of a call (see orc
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +38,29 @@ LOGIN_FORM = """() => { const shown = el => el.getClientRects().length > 0 && ge
       .length <= 4)) return true;
   throw new Error('no login form'); }"""
 LOGIN_CHECK_S, LOGIN_CHECK_FRAMES = 1.5, 10  # looking for a login form after a timeout: at most so long, so many frames
+SECRETS_USED = re.compile(r"\{\{[^}]*\bsecrets\b")  # a step argument that types one of the robot's secrets
+
+
+class SessionExpired(ResourceLost):
+    """The page a step worked on was replaced by a login form (or another page): the application ended the
+    session and sent the browser there. Trying the step again on that page never helps, so the item starts
+    again from its first step, where robots log in, as for a lost resource (within the robot's
+    `retry.attempts`); the browser and its context stay, unlike after a crash."""
+
+
+def expects_login(ctx: Any) -> bool:
+    """Whether the step being run is a login: one that types one of the robot's secrets
+    (`{{ secrets.ERP_PASSWORD }}`). A login form is where such a step should be, so its failure there is
+    the step's own (retried as usual), not an ended session."""
+    step = getattr(ctx, "step", None)
+    return step is not None and bool(SECRETS_USED.search(repr(step.args)))
+
+
+def on_login_page(ctx: Any, message: str, hint: str) -> ApplicationError:
+    """The error of a step whose element never came, `hint` saying whether the page is a login form
+    (`login_hint`): on a login form the step did not expect, `SessionExpired` (the item starts again);
+    else an application error (the step is retried)."""
+    return (SessionExpired if hint and not expects_login(ctx) else ApplicationError)(f"{message}{hint}")
 
 
 @contextmanager
@@ -59,6 +84,8 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
         longest = max(timeout_ms or 0.0, browser.options.navigation_timeout * 1000) / 1000
         with interruptible(longest + HANG_GRACE_S):
             yield
+    except SessionExpired:
+        raise  # (the browser is fine: only the application's session ended)
     except ResourceLost:  # a call stopped at its time limit (the driver went with it)
         browser.crashed = True
         ctx.session.drop_resource("browser")
@@ -89,7 +116,7 @@ def guard(ctx: Any, browser: Any, what: str, *, timeout_ms: float | None = None)
                 raise ApplicationError(f"{what}: timed out after {waited:g}s: the element is {state} and stayed so "
                                        f"({message}){where}; {why}") from None
             hint = login_hint(ctx, browser) if _never_found(str(exc)) else ""
-            raise ApplicationError(f"{what}: timed out after {waited:g}s: {message}{where}{hint}") from None
+            raise on_login_page(ctx, f"{what}: timed out after {waited:g}s: {message}{where}", hint) from None
         text = str(exc).lower()
         if browser.crashed or any(word in text for word in CRASH_WORDS):
             browser.crashed = True

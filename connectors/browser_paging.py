@@ -11,17 +11,22 @@ XHR) is still under way (a page that keeps a request open is taken after NETWORK
 The last page is the one where the control is missing, disabled or hidden, or where a click changes
 nothing within the browser's own `timeout` (not the step's whole time limit: while a request started by
 the click is under way, the wait goes on up to the step's limit, for a slow server). A page seen before
-also ends the walk (a "next" that goes round in circles).
+also ends the walk (a "next" that goes round in circles). But only with the table still there, on the page
+(path) where the last page was read: a table gone, a page gone elsewhere, or (after a click that changed
+nothing) a login form is an application that ended the session and sent the browser away mid-list, and
+the rows read so far are not the list: `SessionExpired`, and the item starts again.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any
+from urllib.parse import urlsplit
 
 from connectors import browser_locators
-from connectors.browser_guard import guard
+from connectors.browser_guard import SessionExpired, guard, login_hint
+from connectors.browser_requests import Requests
 
 LEAVING = ("Execution context was destroyed", "Cannot find context", "navigation")
 STEADY_MS = 100  # a table that shows the same thing twice this far apart has finished changing
@@ -94,39 +99,14 @@ def first_page(browser: Any, table: Any, *, timeout_ms: float, loading_ms: float
     return None if shown is None else shown[0]
 
 
-class Requests:
-    """The page's requests (fetch, XHR, documents) under way, counted from `__enter__` on."""
-
-    def __init__(self, page: Any):
-        self.page = page
-        self.open: set[Any] = set()
-        self.handlers = {"request": self._started, "requestfinished": self._ended, "requestfailed": self._ended}
-
-    def _started(self, request: Any) -> None:
-        if request.resource_type in WATCHED:
-            self.open.add(request)
-
-    def _ended(self, request: Any) -> None:
-        self.open.discard(request)
-
-    def __enter__(self) -> Self:
-        for event, handler in self.handlers.items():
-            self.page.on(event, handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for event, handler in self.handlers.items():
-            self.page.remove_listener(event, handler)
-
-
 def turn(browser: Any, control: Any, table: Any, before: str | None, *, timeout_ms: float,
          limit_ms: float | None = None) -> str | None:
     """Click `control` and wait until `table` shows something other than `before` and has settled (see
     the module's note); returns what it shows then, or None when nothing changed within `timeout_ms`
     (the last page). While a request the click started is under way, the wait goes on up to `limit_ms`."""
     page = browser.page
-    with Requests(page) as requests:
-        browser.click_and_settle(control, timeout=timeout_ms)
+    with Requests(page, WATCHED) as requests:
+        browser.click_and_settle(control, timeout=timeout_ms, answers=False)  # (the requests are watched here)
         started = time.monotonic()
         deadline, limit = started + timeout_ms / 1000, started + max(timeout_ms, limit_ms or 0) / 1000
         last, since = None, started
@@ -150,15 +130,48 @@ def more_pages(ctx: Any, browser: Any, table: Any, *, spec: Any, first: str | No
     limit of one browser call."""
     rows: list[Any] = []
     seen, shown = {first}, first
+    where = urlsplit(browser.page.url).path  # where the last page read is
     turn_ms = min(timeout_ms, browser.options.timeout * 1000)  # the browser's timeout, not the step's budget
-    for _ in range(max_pages - 1):
+    for number in range(1, max_pages):
         with guard(ctx, browser, what, timeout_ms=timeout_ms):
             control = next_control(browser.page, spec)
             if control is None:
+                still_listing(ctx, browser, table, where=where, pages=number, clicked=False, what=what)
                 break
             shown = turn(browser, control, table, shown, timeout_ms=turn_ms, limit_ms=timeout_ms)
-            if shown is None or shown in seen:
+            if shown is None:
+                still_listing(ctx, browser, table, where=where, pages=number, clicked=True, what=what)
+                break
+            if shown in seen:
                 break
             seen.add(shown)
             rows += read()
+            where = urlsplit(browser.page.url).path
     return rows
+
+
+def still_listing(ctx: Any, browser: Any, table: Any, *, where: str, pages: int, clicked: bool, what: str) -> None:
+    """At what looks like the last page (no next control, or a click that changed nothing): make sure the
+    list is still there. The table gone, the page on another path than `where` (the last page read), or,
+    after a click, a login form: the application ended the session and sent the browser away (by a script,
+    often), and the rows read so far are only part of the list; `SessionExpired` (the item starts again)."""
+    page = browser.page
+    try:
+        there = table.count() > 0
+    except Exception as exc:
+        if not any(word in str(exc) for word in LEAVING):
+            raise
+        page.wait_for_load_state("load")  # the page is being replaced: ask the one that comes
+        there = table.count() > 0
+    moved = urlsplit(page.url).path != where
+    if there and not moved and not clicked:
+        return
+    hint = login_hint(ctx, browser)
+    if there and not moved and not hint:
+        return
+    why = [reason for reason, yes in (("the table is no longer on the page", not there),
+                                      (f"the page went elsewhere (from {where})", moved)) if yes]
+    why = why or ["a click on the next control changed nothing"]
+    raise SessionExpired(f"{what}: the list broke off after page {pages}: {', and '.join(why)} "
+                         f"(page {page.url}){hint or '; the session may have expired'}; the rows read so far are "
+                         "not the whole list, so the item starts again from its first step (where robots log in)")

@@ -1,4 +1,5 @@
-"""Waiting for the next page after an action that may leave the page (a click, a key, a form sent).
+"""Waiting for the next page after an action that may leave the page (a click, a key, a form sent), or
+for the answers to the requests it made the page send when it stays (`browser_requests`).
 
 A mixin of `BrowserSession`, which counts the navigations Playwright reports (`navigations` for the
 page, `frame_navigations` per frame), the downloads, and the page's given-up navigations (`loading`,
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from connectors import browser_forms
+from connectors import browser_forms, browser_requests
 from orchestrator.errors import BusinessError
 
 
@@ -47,11 +48,13 @@ class Settling:
         if count() != since:
             (frame or self.page).wait_for_load_state("load", timeout=max(1.0, (deadline - time.monotonic()) * 1000))
 
-    def click_and_settle(self, loc: Any, *, timeout: float, frame: Any = None, **options: Any) -> None:
+    def click_and_settle(self, loc: Any, *, timeout: float, frame: Any = None, answers: bool = True,
+                         **options: Any) -> None:
         """Click; when the click submits a form or follows a link, wait until the next page has loaded, so
-        that the next step (a form script, a text read) does not see the page being left. `frame`: the
-        Frame the element is in, when it is in an iframe."""
-        with self.settling(frame), self.slow_server():
+        that the next step (a form script, a text read) does not see the page being left; when it stays,
+        until the requests the click made it send have been answered and drawn (`answers=False`: a caller
+        that watches them itself). `frame`: the Frame the element is in, when it is in an iframe."""
+        with self.settling(frame, timeout_ms=timeout, answers=answers), self.slow_server():
             loc.click(timeout=timeout, **options)
 
     @contextmanager
@@ -73,19 +76,43 @@ class Settling:
                 raise
 
     @contextmanager
-    def settling(self, frame: Any = None) -> Iterator[None]:
+    def settling(self, frame: Any = None, *, timeout_ms: float | None = None, answers: bool = True) -> Iterator[None]:
         """Around an action that may leave the page (a click, a key): afterwards, wait for the next page
         when the page has left or started to leave. A navigation committed during the action is counted
         by `framenavigated`; one only requested (a slow server) or put off by a handler (`setTimeout(..,
         0)`) is told by the page's `beforeunload`, asked once its timers for "at once" have run (one round
         trip, only after an action that committed nothing). An iframe whose own page changed during the
         action (a form sent inside a frame) is waited for until loaded; `frame`, the one acted in, is also
-        asked whether it is leaving. A page that leaves later than that (after a request of its own)
-        needs a `browser.wait_for` step."""
+        asked whether it is leaving. When the page stays, the fetch/XHR requests the action made it send
+        are waited for (`answered`, up to `timeout_ms`, the action's own timeout), and a page that leaves
+        once their answers have come (a save, then the next page) is waited for too."""
         since, downloads, frames = self.navigations, self.downloads, dict(self.frame_navigations)
         watch = self.loading
         abandoned = (watch.given_up(), watch.given_up(inner=True)) if watch is not None else (None, None)
-        yield
+        with browser_requests.Requests(self.page) as sent:
+            yield
+            self._settled(since, downloads, frames, frame, abandoned)
+            # the same document (a move to another #hash or path by a script is no new page)
+            stayed = self.page is sent.page and not self.page.is_closed() and self.downloads == downloads \
+                and not sent.new_document
+            if answers and stayed:
+                self.answered(sent, self.options.timeout * 1000 if timeout_ms is None else timeout_ms)
+
+    def answered(self, sent: browser_requests.Requests, timeout_ms: float) -> None:
+        """After an action that left the page's document where it was: wait until the requests it made the
+        page send have been answered and drawn (nothing, at once, when it sent none); when the page then
+        leaves (the answer sends it to the next page, or to a login page), wait for that page as well."""
+        since = self.navigations
+        watch = self.loading
+        abandoned = watch.given_up() if watch is not None else None
+        if not browser_requests.answered(self.page, sent, timeout_ms=timeout_ms):
+            return
+        if self.navigations != since or self._leaving(script=browser_requests.DRAWN_SCRIPT):
+            self.wait_navigation(since, self.options.navigation_timeout * 1000, abandoned=abandoned)
+
+    def _settled(self, since: int, downloads: int, frames: dict[Any, int], frame: Any,
+                 abandoned: tuple[int | None, int | None]) -> None:
+        """What `settling` waits for once the action is done: the next page of the page or of a frame."""
         if self.page.is_closed():
             self.back_to_opener()
             return
@@ -117,9 +144,11 @@ class Settling:
         elif pages:
             self.page = pages[-1]
 
-    def _leaving(self, frame: Any = None) -> bool:
+    def _leaving(self, frame: Any = None, *, script: str = browser_forms.LEAVING_SCRIPT) -> bool:
+        """Whether the page (or `frame`) has started to leave: asked by `script`, LEAVING_SCRIPT or one that
+        first lets the page draw (`browser_requests.DRAWN_SCRIPT`)."""
         try:
-            return bool((frame or self.page).evaluate(browser_forms.LEAVING_SCRIPT))
+            return bool((frame or self.page).evaluate(script))
         except Exception as exc:  # the page went while asked: it has left
             if "context was destroyed" in str(exc) or "navigat" in str(exc).lower():
                 return True
