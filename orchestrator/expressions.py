@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,7 +86,12 @@ def _strict(kind: type) -> Any:
 
 
 class Env(ImmutableSandboxedEnvironment):
-    pass
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`x.items` of a mapping that has an `items` key is that key (an API's `{"items": [...]}`, a sheet's
+        `keys` column), not the dict method Jinja would find first."""
+        if isinstance(obj, Mapping) and isinstance(attribute, str) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
 
 
 @lru_cache(maxsize=1)

@@ -149,9 +149,10 @@ def execute_steps(ctx: StepContext, steps: list[Step], ledger: Ledger | None, *,
             continue
         action = actions.get(step.action)
         marker = f"{section}.{step.id or position}"
-        if marker in done:
+        if marker in done and step.effect is not False:  # (a step the robot now says has no effect is done again)
             output = done[marker]
-            log.info("already done before a redelivery: not repeated")
+            log.info("already done in an earlier try of this item (a restart, a redelivery or the run this one "
+                     "reruns): not repeated, its recorded output is used")
         else:
             bound: list[Any] = []
             try:

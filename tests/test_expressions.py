@@ -118,3 +118,12 @@ def test_int_and_float_refuse_text_they_would_silently_read_as_zero():
 def test_none_prints_as_nothing_in_text_and_stays_none_as_a_whole_expression():
     assert evaluate("Note: {{ inputs.note }}.", {"inputs": {"note": None}}) == "Note: ."
     assert evaluate("{{ inputs.note }}", {"inputs": {"note": None}}) is None
+
+
+def test_a_mapping_s_key_wins_over_the_dict_method_of_the_same_name() -> None:
+    """An API's `{"items": [...]}`: `json.items` is the list, as robot authors read it, not dict.items."""
+    ctx = {"steps": {"page": {"json": {"items": [{"id": 7}], "keys": 3, "values": "v"}}}, "d": {"a": 1}}
+    assert evaluate("{{ steps.page.json.items[0].id }}", ctx) == 7
+    assert evaluate("{{ steps.page.json.items | length }} rows", ctx) == "1 rows"
+    assert evaluate("{{ steps.page.json.keys }}", ctx) == 3 and evaluate("{{ steps.page.json.values }}", ctx) == "v"
+    assert evaluate("{{ d.items() | list }}", ctx) == [("a", 1)]  # a mapping without such a key: the method

@@ -226,6 +226,37 @@ robots:
     assert (root / "out" / "sent.txt").read_text().split() == ["a", "b", "c"]  # b was sent once
 
 
+def test_a_rerun_does_a_step_again_that_the_robot_now_says_has_no_effect(embedded, make_project):
+    """A checkpoint kept a bad answer (a login's expired token): the robot marks the step `effect: false`,
+    and the rerun does it again instead of reusing what was recorded."""
+    from orchestrator.submit import rerun, wait_embedded
+
+    robot = """
+robots:
+  post:
+    items: [a]
+    steps:
+      - id: token
+        effect: __EFFECT__
+        files.write: {path: "out/token.txt", content: "token {{ files('out') | length }}"}
+      - if: "{{ ('flags/' ~ item) in files('flags') }}"
+        fail: "{{ item }} is held"
+      - set: {used: "{{ steps.token }}"}
+"""
+    root = make_project(robot.replace("__EFFECT__", "true"))
+    (root / "out").mkdir()
+    (root / "flags").mkdir()
+    (root / "flags" / "a").write_text("")
+    first = run_embedded(load_project(root), "post", {})
+    assert first["status"] == "failed"
+    (root / "flags" / "a").unlink()
+    (root / "robots.yaml").write_text((root / "robots.yaml").read_text().replace("effect: true", "effect: false"))
+    loaded = load_project(root)
+    second = wait_embedded(loaded, rerun(loaded, first["id"]))
+    assert second["status"] == "succeeded"
+    assert (root / "out" / "token.txt").read_text() == "token 1"  # written again (with one file there before)
+
+
 def test_a_fail_with_retry_starts_the_item_again_from_its_first_step(embedded, make_project):
     """A page that shows a system error after a save: an application failure, so the item is done again."""
     root = make_project("""
