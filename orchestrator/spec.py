@@ -93,7 +93,7 @@ class Step(Strict):
 
     @property
     def label(self) -> str:
-        return self.id or self.name or self.action
+        return self.name or self.id or self.action
 
 
 class Robot(Strict):

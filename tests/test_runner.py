@@ -297,3 +297,15 @@ robots:
     record, items, _, log = run(root, "orders")
     assert record["status"] == "succeeded" and [i["key"] for i in items] == ["A1", "A2", "A1"]
     assert "1 item key(s) belong to more than one item (A1)" in log and "item_key:" in log
+
+
+def test_a_step_s_name_labels_it_in_the_ledger_even_beside_an_id(embedded, make_project):
+    root = make_project("""
+robots:
+  check:
+    items: [a]
+    steps:
+      - {id: amount, name: Amount check, fail: "amount missing"}
+""")
+    record, items, _ = run(root, "check")
+    assert items[0]["error_step"] == "Amount check"
