@@ -282,3 +282,32 @@ robots:
     (root / "orders.csv").unlink()
     missing = retake(root, "rerun", first["run_id"], "--reread")
     assert missing.returncode == 2 and "cannot read the items of run" in missing.stderr + missing.stdout
+
+
+def test_an_interrupted_run_is_cancelled_not_left_running(make_project) -> None:
+    """SIGTERM to `retake run` (embedded: the run is worked in that process) cancels the run; before, it
+    stayed `running` for ever with its items held."""
+    import signal
+    import time
+
+    root = make_project("""
+robots:
+  sleeper:
+    items: [a, b, c]
+    steps: [{sleep: 1s}]
+""")
+    env = {k: v for k, v in os.environ.items() if k not in ("RETAKE_BROKER_URL", "RETAKE_DATABASE_URL")}
+    proc = subprocess.Popen([sys.executable, "-m", "orchestrator", "run", "sleeper", "--project", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = json.loads(retake(root, "runs", "--json").stdout or "[]")
+        if listed and listed[0]["status"] == "running":
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "cancelled: `retake run` was interrupted" in err, err
+    run = json.loads(retake(root, "runs", "--json").stdout)[0]
+    assert run["status"] == "cancelled", run
+    assert "--cancelled" in err

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -56,10 +56,12 @@ def run(
             with _progress(interactive) as on_progress:
                 record = wait_for(_ledger(loaded), run_id, on_progress=on_progress, poll=0.25)
         else:
-            from orchestrator.submit import run_embedded
+            from orchestrator.submit import submit, wait_embedded
 
-            with _progress(interactive) as on_progress:
-                record = run_embedded(loaded, robot, given, threads=threads, on_progress=on_progress)
+            run_id = submit(loaded, robot, given)
+            with _progress(interactive) as on_progress, _stopped_by_signal(loaded, run_id):
+                record = wait_embedded(loaded, run_id, threads=threads or loaded.spec.robots[robot].concurrency,
+                                       on_progress=on_progress)
     except InputError as exc:
         fail(str(exc), EXIT_INVALID)
     if json_:
@@ -67,6 +69,40 @@ def run(
     else:
         _summary(record)
     raise typer.Exit(EXIT_OK if record["status"] == "succeeded" else EXIT_FAILED)
+
+
+class _stopped_by_signal:
+    """`retake run` on the embedded default works the run in this process: Ctrl-C or SIGTERM (a terminal
+    closed, a job killed) would leave it `running` for ever, with nothing left to finish it. The run is
+    cancelled instead (items done stay done), and the command exits 130."""
+
+    def __init__(self, loaded: Any, run_id: str):
+        self.loaded, self.run_id = loaded, run_id
+        self.previous: Any = None
+
+    def __enter__(self) -> None:
+        import signal
+
+        def interrupt(*_: object) -> None:
+            raise KeyboardInterrupt
+
+        self.previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
+        import signal
+
+        signal.signal(signal.SIGTERM, self.previous)
+        if kind is not KeyboardInterrupt:
+            return
+        from orchestrator import events
+        from orchestrator.cancel import stop
+
+        closed = stop(_ledger(self.loaded), self.run_id, reason="stopped: `retake run` was interrupted")
+        if closed is not None:
+            events.run_finished(self.loaded, closed)
+            print(f"run {self.run_id} cancelled: `retake run` was interrupted ({closed['items_succeeded']} item(s) "
+                  f"had succeeded; `retake rerun {self.run_id} --cancelled` takes the rest)", file=sys.stderr)
+        raise typer.Exit(130)
 
 
 def _ledger(loaded):  # noqa: ANN001, ANN202
