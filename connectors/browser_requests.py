@@ -9,13 +9,14 @@ save, then the list reloaded), and the page has drawn them (one animation frame,
 task queue). A request the page keeps open (long polling, a stream) must not hold the robot: once QUIET_MS
 have passed in which none of the watched requests started or finished, those still open are left alone.
 Requests started before the action are not watched; WebSockets and EventSource streams are not requests
-here. An action that starts none costs nothing more: the listeners are set without waiting for the
-browser, and the question is asked of events already delivered.
+here. An action that starts none costs nothing more: the page's listeners are set once (`tracker`), and
+the question is asked of events already delivered.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any, Self
 
 SENT = frozenset({"fetch", "xhr"})  # what a page's scripts send
@@ -36,6 +37,37 @@ DRAWN_SCRIPT = """() => new Promise(done => {
 })"""
 
 
+class _Tracker:
+    """A page's request events, listened to for the page's whole life and passed on to the `Requests`
+    watching it at the time. Playwright tells its driver of every listener set or removed: doing that
+    around each action cost about 2 ms a step, where the events of a page that sends nothing cost nothing."""
+
+    def __init__(self, page: Any):
+        self.watchers: list[Requests] = []
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        for watcher in list(self.watchers):
+            watcher._started(request)
+
+    def _ended(self, request: Any) -> None:
+        for watcher in list(self.watchers):
+            watcher._ended(request)
+
+
+_trackers: weakref.WeakKeyDictionary[Any, _Tracker] = weakref.WeakKeyDictionary()
+
+
+def tracker(page: Any) -> _Tracker:
+    """The page's one tracker, made (and its listeners set) on first use."""
+    found = _trackers.get(page)
+    if found is None:
+        found = _trackers[page] = _Tracker(page)
+    return found
+
+
 class Requests:
     """The page's requests of `kinds` under way, counted from `__enter__` on: `open` those not finished yet,
     `started` how many began, `changed` when one last started or finished (monotonic seconds);
@@ -49,7 +81,6 @@ class Requests:
         self.started = 0
         self.changed = time.monotonic()
         self.new_document = False
-        self.handlers = {"request": self._started, "requestfinished": self._ended, "requestfailed": self._ended}
 
     def _started(self, request: Any) -> None:
         if request.is_navigation_request() and _in_main_frame(request, self.page):
@@ -65,16 +96,13 @@ class Requests:
             self.changed = time.monotonic()
 
     def __enter__(self) -> Self:
-        for event, handler in self.handlers.items():
-            self.page.on(event, handler)
+        tracker(self.page).watchers.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for event, handler in self.handlers.items():
-            try:
-                self.page.remove_listener(event, handler)
-            except Exception:  # noqa: BLE001, S110 - a page closed meanwhile took its listeners with it
-                pass
+        watchers = tracker(self.page).watchers
+        if self in watchers:
+            watchers.remove(self)
 
 
 def answered(page: Any, requests: Requests, *, timeout_ms: float) -> bool:
