@@ -52,11 +52,15 @@ class Action:
         try:
             return self.args.model_validate(self.arguments(raw)[0])
         except ValidationError as exc:
-            from orchestrator.wording import as_written
+            from orchestrator.wording import as_written, fill_word, read_as_bool
 
-            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'argument'}: "
-                               f"{as_written(e['msg'], e['input'])}"
-                               for e in exc.errors())
+            def said(error: Any) -> str:
+                # a mapping key `no:` / `yes:` that YAML made a boolean (the word itself is lost by then)
+                if isinstance(error["input"], bool) and "[key]" in map(str, error["loc"]):
+                    return fill_word(read_as_bool(error["input"]), None)
+                return as_written(error["msg"], error["input"])
+
+            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'argument'}: {said(e)}" for e in exc.errors())
             raise BusinessError(f"{self.name}: {detail}") from None
 
     def arg_names(self) -> list[str]:

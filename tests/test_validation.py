@@ -542,3 +542,13 @@ def test_the_editor_schema_accepts_the_robot_files_as_written_and_refuses_mistak
     errors = [e.message for e in check.iter_errors(wrong)]
     assert any("ten minutes" in m for m in errors) and any("browser.clik" in m for m in errors), errors
     assert not any("world" in m or "90%" in m for m in errors), errors  # a shorthand input, a percentage as text
+
+
+def test_a_mapping_key_yaml_read_as_a_boolean_is_named_when_an_action_binds_its_arguments() -> None:
+    """`params: {no: ...}` in a templated step is checked at run time: the message names YAML's trick."""
+    import connectors  # noqa: F401 - registers the actions
+    from orchestrator import actions
+    from orchestrator.errors import BusinessError
+
+    with pytest.raises(BusinessError, match=r"YAML read no as false, not as text: write it in quotes"):
+        actions.get("sql.execute").bind({"url": "sqlite:///x.db", "sql": "select 1", "params": {False: "PO-1"}})
