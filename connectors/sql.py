@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import decimal
 import hashlib
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from orchestrator.errors import ApplicationError, BusinessError
 # SQLite reports mistakes in the statement as OperationalError: these are not worth a retry.
 SQLITE_STATEMENT_ERRORS = ("no such table", "no such column", "syntax error", 'near "', "has no column",
                            "already exists", "incomplete input")
+STATEMENT_SHOWN = 300  # characters of the statement a message shows (whole, up to this length)
 
 
 class Strict(BaseModel):
@@ -162,7 +164,7 @@ def _errors(sql: str) -> Iterator[None]:
     """Database errors as Retake's two kinds, with the database's own message (not the parameters)."""
     from sqlalchemy import exc
 
-    statement = " ".join(sql.split())[:80]
+    statement = shown_statement(sql)
     try:
         yield
     except (exc.IntegrityError, exc.DataError, exc.ProgrammingError, exc.NotSupportedError) as error:
@@ -182,7 +184,22 @@ def _errors(sql: str) -> Iterator[None]:
         raise BusinessError(f"sql: {message}{hint} (in: {statement})") from None
 
 
+def shown_statement(sql: str, limit: int = STATEMENT_SHOWN) -> str:
+    """The statement for a message, on one line: whole up to `limit` characters, else cut before the word or
+    `:name` the limit falls in, with " ..." (a cut `values (:order_no, :` reads as a mistake in the SQL)."""
+    text = " ".join(sql.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if re.match(r"[\w:]", text[limit]):
+        head = re.sub(r"[\w:]+$", "", head)
+    return head.rstrip() + " ..."
+
+
 def _message(error: Any) -> str:
-    """The database's message without SQLAlchemy's copy of the statement and its parameters."""
+    """The database's message without SQLAlchemy's copy of the statement and its parameters, nor a row's
+    values: PostgreSQL's `DETAIL: Failing row contains (PO-004, Umbrella Corp, ...)` shows a whole row (names,
+    amounts) in logs and the ledger; the message keeps the constraint's name, which says what failed."""
     lines = [line.strip() for line in str(error.orig).splitlines() if line.strip()]
+    lines = [line for line in lines if not re.match(r"DETAIL:\s*Failing row contains", line)]
     return " ".join(lines[:3])[:500] or type(error.orig).__name__

@@ -173,7 +173,7 @@ class StepContext:
     log: Any = None
     output_used: bool = True  # False: nothing can read this step's output (an action may skip costly parts)
     attempt: int = 1  # the item's try: 2 after a restart from its first step, or a redelivery after a crash
-    tries: dict[str, int] = field(default_factory=dict)  # step label -> attempts made in the item's earlier tries
+    tries: dict[int, int] = field(default_factory=dict)  # id(step) -> attempts made in the item's earlier tries
 
     @property
     def run_id(self) -> str:

@@ -85,6 +85,11 @@ class ItemRestart(ResourceLost):
     save), so the item starts again from its first step, as for a lost resource."""
 
 
+class OutcomeUnknown(ApplicationError):
+    """An outside call that may have been done (a POST that got no answer): an application failure, but not
+    tried again, since trying could do it twice (a second order)."""
+
+
 class StepTimeout(ApplicationError):
     kind = "timeout"
 
@@ -114,4 +119,4 @@ def error_kind(exc: BaseException) -> str:
 def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, Exception):  # SystemExit, KeyboardInterrupt: the process is going away
         return False
-    return not isinstance(exc, (BusinessError, ConfigError, InputError, Cancelled, RunTimeout))
+    return not isinstance(exc, (BusinessError, ConfigError, InputError, Cancelled, RunTimeout, OutcomeUnknown))

@@ -42,7 +42,8 @@ def register_secrets(values: list[str] | set[str] | tuple[str, ...]) -> None:
         new = {v for v in values if v and len(v) >= MIN_SECRET_LENGTH} - _secrets
         if new:
             _secrets.update(new)
-            _forms = sorted({f for s in _secrets for f in secret_variants(s)}, key=len, reverse=True)
+            # (only the new ones' spellings: a robot logging in per item registers a token per item)
+            _forms = sorted({*_forms, *(f for s in new for f in secret_variants(s))}, key=len, reverse=True)
 
 
 def mask(value: Any) -> Any:

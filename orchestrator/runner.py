@@ -176,7 +176,7 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
     session = ctx.session
     policy = step.retry or session.robot.retry or session.project.spec.defaults.retry
     timeout = step.timeout or session.robot.step_timeout or session.project.spec.defaults.step_timeout
-    earlier = ctx.tries.get(step.label, 0)  # tries of this step in the item's earlier tries (restarts)
+    earlier = ctx.tries.get(id(step), 0)  # tries of this step in the item's earlier tries (restarts)
     for attempt in Retrying(stop=stop_after_attempt(policy.attempts), wait=_wait(policy), reraise=True,
                             retry=retry_if_exception(lambda e: is_retryable(e) and not isinstance(e, ResourceLost)),
                             before_sleep=lambda state: log.warning(
@@ -184,7 +184,7 @@ def _attempts(ctx: StepContext, step: Step, action: actions.Action, ledger: Ledg
                                 f"{mask(str(state.outcome.exception()))}")):
         with attempt:
             # numbered on from the item's earlier tries (a restart from its first step), as the ledger lists them
-            number = ctx.tries[step.label] = attempt.retry_state.attempt_number + earlier
+            number = ctx.tries[id(step)] = attempt.retry_state.attempt_number + earlier
             started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
             try:
                 limit, by_run = guard.step_limit(timeout) if guard is not None else (timeout, False)
@@ -242,7 +242,13 @@ def _wait(policy: Retry) -> Any:
     wait = wait_exponential(multiplier=policy.backoff, min=policy.backoff, max=policy.max_backoff)
     if policy.jitter and policy.backoff > 0:
         wait = wait + wait_random(0, policy.backoff / 2)
-    return wait
+
+    def at_least_asked(state: Any) -> float:
+        """A server's Retry-After (an error's `retry_after`, seconds, capped by the connector) is the least wait."""
+        error = state.outcome.exception() if state.outcome is not None else None
+        return max(wait(state), getattr(error, "retry_after", None) or 0)
+
+    return at_least_asked
 
 
 def _truthy(value: Any) -> bool:
