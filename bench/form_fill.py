@@ -9,8 +9,10 @@ sheet and submitted. The same job runs, in one process and on a warm browser:
 - and, for reference: the plain script in a fresh browser context per job (a robot run gets one, for
   isolation), and all 10 rounds in a single in-page script (no per-round round trip at all).
 
-Printed: the page's own time from Start to the 10th submission, the wall time of each job until its
-last action is done (the robot's until its run is recorded: run, items, results), the ratios (the
+Printed: the page's own time from Start to the 10th submission, the wall time of each job until it is
+done: the site has received the challenge's result, which the page sends after the 10th submission (and,
+for the robot, its run is recorded: run, items, results; a robot's submit waits for the answers of the
+requests it makes the page send, so its run ends after that result has arrived), the ratios (the
 median of each round's ratio), and how many of the 70 fields were correct. Each job starts after a
 short pause; the time a robot run's worker then spends clearing the browser context for the next run
 (after reporting the result) is printed too, and the wall time of the same robot with `set` steps in
@@ -162,6 +164,7 @@ class Site:
         html = PAGE.read_text(encoding="utf-8").replace("__DATA__", json.dumps(rows)).encode("utf-8")
         results: list[dict] = []
         self.results = results
+        arrived = self.arrived = threading.Condition()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -173,7 +176,9 @@ class Site:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                results.append(json.loads(body))
+                with arrived:
+                    results.append(json.loads(body))
+                    arrived.notify_all()
                 self.send_response(204)
                 self.end_headers()
 
@@ -185,9 +190,9 @@ class Site:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def last_result(self, count_before: int, timeout: float = 5.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while len(self.results) <= count_before and time.monotonic() < deadline:
-            time.sleep(0.005)
+        """The result the page sent after `count_before` others, as soon as it has arrived."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.results) > count_before, timeout)
         return self.results[-1] if len(self.results) > count_before else {"correct": 0, "total": 70, "ms": -1}
 
 
@@ -208,8 +213,8 @@ def plain_run(page, site: Site, sheet: Path, *, all_in_page: bool = False) -> tu
         page.click("#start")
         for row in rows:
             page.evaluate(PLAIN_ROUND, row)
-    elapsed = time.perf_counter() - started  # its last action done, as a robot run's last step
-    return elapsed, site.last_result(before)
+    result = site.last_result(before)  # the job is done when the site has the challenge's result
+    return time.perf_counter() - started, result
 
 
 def robot_run(loaded, site: Site, name: str) -> tuple[float, dict, dict]:
