@@ -84,17 +84,21 @@ def _show_padded_numbers(rows: list[list[Any]], path: Path, sheet: str, skip_row
 
 def _columns(header: list[Any]) -> list[Any]:
     """Column labels, unique as pandas makes them: an empty cell is `Unnamed: N`, a repeat `name.1`."""
+    return unique_labels([f"Unnamed: {index}" if value is None else value for index, value in enumerate(header)])
+
+
+def unique_labels(labels: list[Any]) -> list[Any]:
+    """A repeated label gets a number, as pandas numbers them: the second `amount` is `amount.1`."""
     seen: set[Any] = set()
-    labels = []
-    for index, value in enumerate(header):
-        label = f"Unnamed: {index}" if value is None else value
-        base, number = label, 0
-        while label in seen:
+    result = []
+    for label in labels:
+        name, number = label, 0
+        while name in seen:
             number += 1
-            label = f"{base}.{number}"
-        seen.add(label)
-        labels.append(label)
-    return labels
+            name = f"{label}.{number}"
+        seen.add(name)
+        result.append(name)
+    return result
 
 
 def _choose(book: Any, name: str, sheet: str | int | None) -> str:

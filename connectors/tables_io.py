@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.tables_csv import record_lines, sniff_delimiter, sniff_encoding, typed_column
-from connectors.tables_excel import read_sheet
+from connectors.tables_excel import read_sheet, unique_labels
 from orchestrator.errors import BusinessError
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel",
@@ -205,16 +205,7 @@ def _frame_rows(frame: Any) -> tuple[list[dict[str, Any]], list[int]]:
 
 def unique_headers(headers: list[str]) -> list[str]:
     """A repeated header gets a number, as pandas numbers them: the second `amount` is `amount.1`."""
-    seen: set[str] = set()
-    result = []
-    for header in headers:
-        name, number = header, 0
-        while name in seen:
-            number += 1
-            name = f"{header}.{number}"
-        seen.add(name)
-        result.append(name)
-    return result
+    return unique_labels(headers)
 
 
 def header_name(value: Any, index: int) -> str:

@@ -26,6 +26,16 @@ robots:
 """
 
 
+BATCH_ROBOT = """
+robots:
+  batch:
+    items: "{{ range(6) | list }}"
+    chunk_size: 6
+    steps:
+      - sleep: 0.5s
+"""
+
+
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
@@ -257,14 +267,7 @@ def test_a_run_past_its_time_limit_is_stopped_with_a_timeout_error(flow_fleet):
 
 
 def test_a_stopped_worker_finishes_its_item_and_hands_back_the_rest(redis_url, postgres_url, make_project):
-    fleet = Fleet(broker_url=redis_url, database_url=postgres_url, project=make_project("""
-    robots:
-      batch:
-        items: "{{ range(6) | list }}"
-        chunk_size: 6
-        steps:
-          - sleep: 0.5s
-    """))
+    fleet = Fleet(broker_url=redis_url, database_url=postgres_url, project=make_project(BATCH_ROBOT))
     try:
         supervisor = fleet.start_worker(processes=1, threads=1)
         fleet.wait_workers(1)
@@ -309,14 +312,7 @@ def test_a_worker_takes_no_work_while_its_ledger_cannot_be_reached(redis_url, ma
 def test_workers_of_a_supervisor_killed_outright_stop_cleanly(redis_url, postgres_url, make_project):
     """SIGKILL cannot be passed on to the children: they notice their supervisor is gone and stop as on
     SIGTERM (the item at hand finished, the rest handed back), instead of working on unwatched."""
-    fleet = Fleet(broker_url=redis_url, database_url=postgres_url, project=make_project("""
-    robots:
-      batch:
-        items: "{{ range(6) | list }}"
-        chunk_size: 6
-        steps:
-          - sleep: 0.5s
-    """))
+    fleet = Fleet(broker_url=redis_url, database_url=postgres_url, project=make_project(BATCH_ROBOT))
     try:
         supervisor = fleet.start_worker(processes=1, threads=1)
         child = int(fleet.wait_workers(1)[0]["pid"])
