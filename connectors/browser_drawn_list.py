@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any
 
+from connectors.browser_requests import Requests
 from orchestrator.errors import ApplicationError, BusinessError
 
 QUIET_S = 0.5  # the list has answered: no request in flight, nothing changed for so long
@@ -109,41 +110,6 @@ def choose(options: list[str], want: str, *, typed: bool) -> str | None:
     return None
 
 
-class Traffic:
-    """The page's fetch/XHR requests from the moment the field is typed into or clicked: how many are in
-    flight and when the last one started or ended, to know when a type-ahead's server has answered."""
-
-    KINDS = ("fetch", "xhr")
-
-    def __init__(self, page: Any):
-        self.page = page
-        self.open: set[Any] = set()
-        self.seen = 0
-        self.last = time.monotonic()
-
-    def __enter__(self) -> Self:
-        self.page.on("request", self._started)
-        self.page.on("requestfinished", self._ended)
-        self.page.on("requestfailed", self._ended)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.page.remove_listener("request", self._started)
-        self.page.remove_listener("requestfinished", self._ended)
-        self.page.remove_listener("requestfailed", self._ended)
-
-    def _started(self, request: Any) -> None:
-        if request.resource_type in self.KINDS:
-            self.open.add(request)
-            self.seen += 1
-            self.last = time.monotonic()
-
-    def _ended(self, request: Any) -> None:
-        if request in self.open:
-            self.open.discard(request)
-            self.last = time.monotonic()
-
-
 def pick(loc: Any, want: str, *, timeout: float, note: Callable[[str], None] | None = None) -> str:
     """Open the field's list (type `want` into a text box, else click the control) and click the option
     `choose` finds once the list has settled; returns the text chosen, or `want` when a text box got no
@@ -152,7 +118,7 @@ def pick(loc: Any, want: str, *, timeout: float, note: Callable[[str], None] | N
     typed = loc.evaluate("el => el.tagName === 'INPUT' || el.tagName === 'TEXTAREA'", timeout=timeout)
     loc.evaluate(LIST_SCRIPT, {"before": True}, timeout=timeout)
     deadline = time.monotonic() + timeout / 1000
-    with Traffic(page) as traffic:
+    with Requests(page) as traffic:
         if typed:
             loc.fill(want, timeout=timeout)
         else:
@@ -167,7 +133,7 @@ def pick(loc: Any, want: str, *, timeout: float, note: Callable[[str], None] | N
     return chosen
 
 
-def _settled(loc: Any, want: str, traffic: Traffic, deadline: float) -> list[str]:
+def _settled(loc: Any, want: str, traffic: Requests, deadline: float) -> list[str]:
     """The options of the field's list once one is exactly `want`, or once the list has settled (see the
     module's rules), or at the step's deadline: what is shown then."""
     typed_at = time.monotonic()
@@ -179,8 +145,8 @@ def _settled(loc: Any, want: str, traffic: Traffic, deadline: float) -> list[str
             last, changed = options, now
         if exact(options, want) is not None or now >= deadline:
             return options
-        answered = traffic.seen > 0 or bool(options)
-        quiet = now - max(changed, traffic.last, typed_at)
+        answered = traffic.started > 0 or bool(options)
+        quiet = now - max(changed, traffic.changed, typed_at)
         if not traffic.open and quiet >= (QUIET_S if answered else FIRST_S):
             return options
         loc.page.wait_for_timeout(POLL_MS)
